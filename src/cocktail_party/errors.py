@@ -31,3 +31,7 @@ class UnknownNameError(InputError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class OutOfRangeError(InputError, IndexError):
+    """A layer, head, position or token index lies outside what the model or text has."""

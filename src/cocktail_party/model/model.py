@@ -1,7 +1,6 @@
 """The model as users meet it: load it, tokenize text, trace it, rerun it with parts removed."""
 
 import importlib.util
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
