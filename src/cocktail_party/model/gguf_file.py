@@ -125,7 +125,7 @@ def read_config(reader, path: Path) -> ModelConfig:
         raise UnsupportedModelError("the model uses RoPE frequency scaling, not supported yet")
     n_tokens = len(reader.fields["tokenizer.ggml.tokens"].data)
     return ModelConfig(
-        name=str(_field(reader, "general.name", path.stem)),
+        name=path.name.split(".")[0],  # the file's name without its quantisation suffix
         architecture=arch,
         n_layers=int(_field(reader, f"{arch}.block_count")),
         n_heads=n_heads,

@@ -1,0 +1,185 @@
+"""The `cocktail-party` command: the model's internals in a terminal, and the guide's server."""
+
+import argparse
+import json
+import logging
+import sys
+import webbrowser
+
+import numpy as np
+
+from . import analysis
+from .errors import CocktailPartyError
+from .model import Model, load_model
+from .server.runner import stderr_progress
+from .server.views import DIGITS
+
+SHADES = " ░▒▓█"
+TRACE_SCHEMA = "cocktail-party.trace/1"
+
+
+def _label(text: str, width: int = 12) -> str:
+    shown = text.replace("\n", "⏎").replace("\t", "⇥")
+    return (shown[: width - 1] + "…") if len(shown) > width else shown.ljust(width)
+
+
+def heatmap(tokens: list[str], pattern: np.ndarray) -> str:
+    """Rows: each token; columns: the tokens it may attend to, shaded by weight."""
+    lines = [" " * 13 + " ".join(str(j % 10) for j in range(len(tokens)))]
+    for i, token in enumerate(tokens):
+        cells = [SHADES[min(4, int(np.ceil(w * 4)))] for w in pattern[i, : i + 1]]
+        best = int(np.argmax(pattern[i, : i + 1]))
+        lines.append(
+            f"{_label(token)} {' '.join(cells)}   → {tokens[best]!r} {pattern[i, best]:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_trace(model: Model, args) -> str:
+    trace = model.trace(args.text, names=["blocks.*.attn.pattern", "logits"])
+    if args.json:
+        return json.dumps(
+            {
+                "schema": TRACE_SCHEMA,
+                "model": model.name,
+                "text": trace.text,
+                "tokens": [t.__dict__ for t in trace.tokens],
+                "attention": np.round(trace.attention.astype(np.float64), DIGITS).tolist(),
+                "next_token": analysis.top_k(model, trace, k=5),
+            },
+            ensure_ascii=False,
+        )
+    if args.layer is None:
+        pattern, where = trace.attention.mean(axis=(0, 1)), "averaged over every layer and head"
+    else:
+        head = args.head or 0
+        pattern, where = trace.attention[args.layer, head], f"layer {args.layer}, head {head}"
+    out = [f"{model.name}: {trace.n} tokens; whom each token attends to ({where})", ""]
+    out.append(heatmap(trace.token_texts, pattern))
+    best = analysis.top_k(model, trace, k=1)[0]
+    out += ["", f"next token: {best['token']!r} ({best['prob']:.1%})"]
+    return "\n".join(out)
+
+
+def cmd_predict(model: Model, args) -> str:
+    trace = model.trace(args.text, names=["logits"])
+    top = analysis.top_k(model, trace, k=args.k)
+    if args.json:
+        return json.dumps({"model": model.name, "text": args.text, "top": top}, ensure_ascii=False)
+    return "\n".join(
+        f"{t['prob']:7.2%}  {'█' * round(t['prob'] * 40):<40} {t['token']!r}" for t in top
+    )
+
+
+def cmd_lens(model: Model, args) -> str:
+    names = ["embed", "blocks.*.resid_mid", "blocks.*.resid_post", "logits"]
+    lens = analysis.logit_lens(model, model.trace(args.text, names=names), k=3, target=args.target)
+    if args.json:
+        return json.dumps(lens, ensure_ascii=False)
+    target = lens["target"]["token"]
+    out = [f"best guesses after each sublayer; {target!r}: probability and rank", ""]
+    for s in lens["stages"]:
+        where = "embedding" if s["layer"] is None else f"layer {s['layer']:>2} {s['after']}"
+        guesses = ", ".join(repr(t["token"]) for t in s["top"])
+        out.append(f"{where:<20} {s['target_prob']:6.1%} #{s['target_rank'] + 1:<6} {guesses}")
+    return "\n".join(out)
+
+
+def cmd_heads(model: Model, args) -> str:
+    roles = analysis.head_roles(model)
+    if args.json:
+        return json.dumps(roles)
+    out = []
+    for role, definition in roles["definitions"].items():
+        scores = np.array(roles["scores"][role])
+        best = np.argsort(-scores, axis=None)[:5]
+        top = ", ".join(
+            f"L{l}H{h} {scores[l, h]:.2f}" for l, h in zip(*np.unravel_index(best, scores.shape))
+        )
+        out += [f"{role}: {definition}", f"  strongest: {top}", ""]
+    return "\n".join(out)
+
+
+def cmd_serve(model: Model, args) -> str:
+    import uvicorn
+
+    from .server.app import create_app
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: serving on {args.host}: other machines on the network can reach the guide",
+            file=sys.stderr,
+        )
+    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
+    print(f"The Cocktail Party is at {url}", file=sys.stderr)
+    if args.open:
+        webbrowser.open(url)
+    uvicorn.run(create_app(model), host=args.host, port=args.port, log_level="warning")
+    return ""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cocktail-party", description=__doc__)
+    parser.add_argument(
+        "--model", metavar="PATH", help="a llama-family GGUF file (default: SmolLM2-135M-Instruct)"
+    )
+    parser.add_argument("--untrained", action="store_true", help="use the untrained twin")
+    parser.add_argument(
+        "--max-tokens", type=int, default=256, help="longest text accepted (default 256)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("trace", help="whom each token attends to, as a heatmap or JSON")
+    p.add_argument("text")
+    p.add_argument("--layer", type=int, help="show one layer (default: the average of all)")
+    p.add_argument("--head", type=int, help="with --layer: one head (default 0)")
+    p.add_argument(
+        "--json", action="store_true", help=f"every attention pattern as JSON ({TRACE_SCHEMA})"
+    )
+    p.set_defaults(run=cmd_trace)
+
+    p = sub.add_parser("predict", help="the likeliest next tokens")
+    p.add_argument("text")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("lens", help="the best guesses after every sublayer (logit lens)")
+    p.add_argument("text")
+    p.add_argument("--target", help="follow this token (default: the final top guess)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_lens)
+
+    p = sub.add_parser("heads", help="measured roles of every head")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_heads)
+
+    p = sub.add_parser("serve", help="start the guide in the browser")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--open", action="store_true", help="open a browser on the guide")
+    p.set_defaults(run=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    try:
+        model = load_model(
+            args.model,
+            trained=not args.untrained,
+            max_tokens=args.max_tokens,
+            progress=stderr_progress,
+        )
+        output = args.run(model, args)
+    except CocktailPartyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if output:
+        print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The ASGI app: the JSON API that the guide uses, the static guide itself, and their limits."""
+
+import logging
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import analysis
+from ..errors import CocktailPartyError, InputError, OutOfRangeError
+from ..model import Model
+from . import schemas, views
+from .runner import BusyError, Models
+
+log = logging.getLogger("cocktail_party.server")
+
+MAX_BODY_BYTES = 64 * 1024
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
+
+
+class Guard:
+    """Adds the security headers to every response and refuses bodies over MAX_BODY_BYTES."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            message = f"the request body has {int(declared)} bytes; the limit is {MAX_BODY_BYTES}"
+            response = _error(413, "BodyTooLarge", message)
+            return await self._with_headers(response, scope, receive, send)
+        await self._with_headers(self.app, scope, receive, send)
+
+    async def _with_headers(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send):
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+
+def _error(status: int, kind: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message}}, status, headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+        got = err.get("input")
+        got = f" (got {str(got)[:60]!r})" if got is not None and not isinstance(got, dict) else ""
+        parts.append(f"{where}: {err.get('msg', 'invalid')}{got}")
+    return "; ".join(parts)
+
+
+def _web_root() -> Path:
+    return Path(str(files("cocktail_party") / "web"))
+
+
+def create_app(model: Model, models: Models | None = None) -> FastAPI:
+    """The guide's app around a loaded trained model."""
+    models = models or Models(model)
+    app = FastAPI(
+        title="cocktail-party",
+        summary="How attention works, computed from a real LLM",
+        version="0.1.0",
+        docs_url=None,  # the interactive docs page loads scripts from elsewhere; the schema stays
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.models = models
+
+    @app.exception_handler(CocktailPartyError)
+    async def on_error(request: Request, exc: CocktailPartyError):
+        if isinstance(exc, BusyError):
+            return _error(503, "Busy", str(exc), {"retry-after": "1"})
+        status = 422 if isinstance(exc, InputError) else 500
+        if status == 500:
+            log.error("model failure on %s: %s", request.url.path, exc)
+        return _error(status, type(exc).__name__, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError):
+        return _error(422, "InvalidRequest", _validation_message(exc))
+
+    def check_layer_head(m: Model, layer: int, head: int) -> None:
+        cfg = m.config
+        if layer >= cfg.n_layers:
+            raise OutOfRangeError(
+                f"layer {layer} is out of range; the model has 0-{cfg.n_layers - 1}"
+            )
+        if head >= cfg.n_heads:
+            raise OutOfRangeError(
+                f"head {head} is out of range; each layer has 0-{cfg.n_heads - 1}"
+            )
+
+    @app.get("/api/info", summary="The model, the limits and the curated examples")
+    async def info() -> dict:
+        from .. import examples
+
+        m = models.trained
+        return {
+            "model": {"name": m.config.name, "config": m.config.to_dict()},
+            "models": ["trained", "untrained"],
+            "limits": {"max_tokens": m.max_tokens, "max_chars": schemas.MAX_TEXT_CHARS},
+            "examples": examples.EXAMPLES,
+            "fact_prompts": examples.FACT_PROMPTS,
+            "roles": analysis.ROLES,
+        }
+
+    @app.post("/api/tokenize", summary="Tokens and words of a text")
+    async def tokenize(req: schemas.TextRequest) -> dict:
+        m = models.get(req.model)
+        tokens = m.encode(req.text)
+        return {"tokens": [t.__dict__ for t in tokens], "n": len(tokens)}
+
+    @app.post("/api/attention", summary="One head's attention on a text, with q·k and values")
+    async def attention(req: schemas.AttentionRequest) -> dict:
+        m = models.get(req.model)
+        check_layer_head(m, req.layer, req.head)
+
+        def work():
+            return views.attention_payload(
+                m, models.trace(req.model, req.text), req.layer, req.head
+            )
+
+        return await models.call(work)
+
+    @app.post("/api/heads", summary="Every head's pattern as a thumbnail, with sink and entropy")
+    async def heads(req: schemas.TextRequest) -> dict:
+        return await models.call(lambda: views.heads_payload(models.trace(req.model, req.text)))
+
+    @app.get("/api/weights", summary="W_Q, W_K, W_V of one head: shapes, counts, a picture")
+    async def weights(
+        layer: int = Query(ge=0), head: int = Query(ge=0), model: schemas.ModelName = "trained"
+    ) -> dict:
+        m = models.get(model)
+        check_layer_head(m, layer, head)
+        return await models.call(lambda: views.weights_payload(m, layer, head))
+
+    @app.post("/api/predict", summary="The likeliest next tokens")
+    async def predict(req: schemas.PredictRequest) -> dict:
+        m = models.get(req.model)
+
+        def work():
+            trace = models.trace(req.model, req.text)
+            return {**views.tokens_payload(trace), "top": analysis.top_k(m, trace, k=req.k)}
+
+        return await models.call(work)
+
+    @app.post("/api/lens", summary="Logit lens: the best guesses after every sublayer")
+    async def lens(req: schemas.LensRequest) -> dict:
+        m = models.get(req.model)
+
+        def work():
+            trace = models.trace(req.model, req.text)
+            return analysis.logit_lens(m, trace, k=req.k, target=req.target)
+
+        return await models.call(work)
+
+    @app.post("/api/attribution", summary="Direct logit attribution of the answer")
+    async def attribution(req: schemas.TargetRequest) -> dict:
+        m = models.get(req.model)
+        work = lambda: analysis.logit_attribution(m, models.trace(req.model, req.text), req.target)
+        return await models.call(work)
+
+    @app.post("/api/neurons", summary="The neurons that push the answer most")
+    async def neurons(req: schemas.NeuronsRequest) -> dict:
+        m = models.get(req.model)
+        trace = lambda: models.trace(req.model, req.text)
+        return await models.call(lambda: analysis.top_neurons(m, trace(), req.target, k=req.k))
+
+    @app.get("/api/roles", summary="Measured role scores of every head")
+    async def roles(model: schemas.ModelName = "trained") -> dict:
+        return await models.call(lambda: models.roles(model))
+
+    @app.post("/api/ablate", summary="The answer with chosen heads or MLP layers removed")
+    async def ablate(req: schemas.AblateRequest) -> dict:
+        m = models.get(req.model)
+        work = lambda: analysis.ablate(
+            m, req.text, req.heads, req.mlps, req.mode, target=req.target, k=req.k
+        )
+        return await models.call(work)
+
+    @app.get("/api/health", summary="Whether the server is up, and its cache")
+    async def health() -> dict:
+        return {"ok": True, "cache": models.cache.stats()}
+
+    app.mount("/", StaticFiles(directory=_web_root(), html=True), name="web")
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(Guard)
+    return app
