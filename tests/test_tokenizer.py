@@ -1,7 +1,7 @@
 """The tokenizer rebuilt from GGUF metadata splits text exactly as the model was trained to."""
 
 import pytest
-from conftest import SPECIAL_TOKENS, byte_chars
+from conftest import byte_chars
 
 from cocktail_party import load_model
 from cocktail_party.errors import UnsupportedModelError
@@ -57,9 +57,12 @@ def test_im_start_is_token_one_and_never_added(real_model):
     assert ids[0] == 1 and ids.count(1) == 1
 
 
-def test_token_texts_join_back_to_the_text(real_model):
-    text = "In 1969 there were 12345 people, Привет!"
-    assert "".join(real_model.tokenize(text)) == text
+def test_tokens_decode_back_to_the_text(real_model):
+    ascii_text = "In 1969 there were 12345 people, can't you see?"
+    assert "".join(real_model.tokenize(ascii_text)) == ascii_text
+    for text in SENTENCES:
+        ids = [t.id for t in real_model.encode(text)]
+        assert real_model.tokenizer.decode(ids) == text
 
 
 def test_byte_decoder_inverts_the_byte_table():
@@ -78,11 +81,8 @@ def test_tiny_merges_apply_in_order(tiny):
 
 def test_tiny_control_tokens_are_single_tokens(tiny):
     tokens = tiny.encode("<|im_start|>the<|im_end|>")
-    assert [t.id for t in tokens] == [1, tiny.tokenizer.token_to_id("he") - 0 * 0 - 0, 2][:0] + [
-        t.id for t in tokens
-    ]
-    assert tokens[0].text == "<|im_start|>" and tokens[-1].text == "<|im_end|>"
-    assert [tokens[0].id, tokens[-1].id] == [SPECIAL_TOKENS.index(s) for s in SPECIAL_TOKENS[1:]]
+    assert [t.text for t in tokens] == ["<|im_start|>", "t", "he", "<|im_end|>"]
+    assert [tokens[0].id, tokens[-1].id] == [1, 2]
 
 
 def test_split_character_shows_as_replacement(tiny):
@@ -106,8 +106,14 @@ def test_non_bpe_vocabulary_is_refused():
         build_tokenizer(spec(model="llama"))
 
 
-@pytest.mark.parametrize("pre", ["gpt2", "llama-bpe"])
-def test_other_pre_tokenizers_keep_numbers_together(pre):
+@pytest.mark.parametrize(
+    ("pre", "pieces"),
+    [
+        ("smollm", ["in", "Ġ", "1", "9", "6", "9"]),
+        ("gpt2", ["in", "Ġ1969"]),
+        ("llama-bpe", ["in", "Ġ", "196", "9"]),  # numbers in groups of at most three digits
+    ],
+)
+def test_pre_tokenizers_split_numbers_their_own_way(pre, pieces):
     tok = build_tokenizer(spec(pre=pre))
-    pieces = [p for p, _ in tok.pre_tokenizer.pre_tokenize_str("in 1969")]
-    assert "Ġ1969" in pieces or "1969" in pieces or "196" in pieces
+    assert [p for p, _ in tok.pre_tokenizer.pre_tokenize_str("in 1969")] == pieces
