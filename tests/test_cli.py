@@ -1,0 +1,72 @@
+"""The cocktail-party command: readable output, stable JSON, clear errors."""
+
+import json
+
+import pytest
+
+from cocktail_party import cli
+
+
+@pytest.fixture(autouse=True)
+def user_cache(monkeypatch, user_cache_dir):
+    """The command loads the real model from the user's cache, as it would for a user."""
+    monkeypatch.setenv("COCKTAIL_PARTY_CACHE", str(user_cache_dir))
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_trace_draws_a_heatmap(capsys, real_model):
+    code, out, _ = run(capsys, "trace", "The cat sat on the mat")
+    assert code == 0
+    assert "attends to" in out
+    assert " mat" in out and "█" in out
+    assert "next token" in out
+
+
+def test_trace_json_is_stable_and_complete(capsys, real_model):
+    code, out, _ = run(capsys, "trace", "Hello world", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["schema"] == cli.TRACE_SCHEMA
+    assert [t["text"] for t in data["tokens"]] == ["Hello", " world"]
+    cfg = real_model.config
+    assert len(data["attention"]) == cfg.n_layers and len(data["attention"][0]) == cfg.n_heads
+    assert data["attention"][5][2][1][0] + data["attention"][5][2][1][1] == pytest.approx(
+        1, abs=1e-4
+    )
+    code, again, _ = run(capsys, "trace", "Hello world", "--json")
+    assert again == out  # identical input, identical bytes
+
+
+def test_predict_and_lens_name_paris(capsys, real_model):
+    code, out, _ = run(capsys, "predict", "The capital of France is", "-k", "3")
+    assert code == 0 and out.splitlines()[0].endswith("' Paris'")
+    code, out, _ = run(capsys, "lens", "The capital of France is")
+    assert code == 0 and out.strip().splitlines()[-1].endswith("' Paris', ' the', ' London'")
+
+
+def test_heads_lists_every_role(capsys, real_model):
+    code, out, _ = run(capsys, "heads")
+    assert code == 0
+    for role in ("previous_token", "first_token", "duplicate_token", "induction"):
+        assert role in out
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["trace", "   "], "empty or only whitespace"),
+        (["--max-tokens", "3", "trace", "one two three four five"], "the limit is 3"),
+        (["--model", __file__, "predict", "hi"], "is not a GGUF file"),
+        (["--model", "/nonexistent/model.gguf", "predict", "hi"], "does not exist"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(capsys, real_model, argv, words):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert words in err and "Traceback" not in err
