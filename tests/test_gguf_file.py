@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import interleave_rows
+from synthetic import interleave_rows
 
 from cocktail_party import load_model
 from cocktail_party.errors import ModelFileError, UnsupportedModelError

@@ -1,7 +1,7 @@
 """The tokenizer rebuilt from GGUF metadata splits text exactly as the model was trained to."""
 
 import pytest
-from conftest import byte_chars
+from synthetic import byte_chars
 
 from cocktail_party import load_model
 from cocktail_party.errors import UnsupportedModelError

@@ -62,7 +62,7 @@ class TraceCache:
 class Gate:
     """At most `running` model runs at once and `waiting` more queued; beyond that, BusyError."""
 
-    def __init__(self, running: int = 2, waiting: int = 32):
+    def __init__(self, running: int = 2, waiting: int = 64):
         self.running, self.waiting = running, waiting
         self._slots = asyncio.Semaphore(running)
         self._admitted = 0

@@ -80,6 +80,9 @@ def heads_payload(trace: Trace) -> dict:
     lower = np.tril_indices(m)
     levels = np.round(thumbs[..., lower[0], lower[1]] * 255).astype(np.uint8)
     later = att[..., 1:, :] if trace.n > 1 else att
+    # share of attention on the token just before; a one-token text has none
+    before = np.diagonal(att, offset=-1, axis1=-2, axis2=-1)
+    previous = before.mean(axis=-1) if trace.n > 1 else np.zeros(att.shape[:2])
     return {
         "model": trace.model_name,
         "trained": trace.trained,
@@ -90,6 +93,7 @@ def heads_payload(trace: Trace) -> dict:
         "thumbnails": base64.b64encode(levels.tobytes()).decode("ascii"),
         "sink": _round(later[..., 0].mean(axis=-1)),  # share of attention on the first token
         "entropy": _round(normalised_entropy(att).mean(axis=-1)),
+        "previous": _round(previous),
     }
 
 

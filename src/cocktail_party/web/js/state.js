@@ -12,6 +12,7 @@ const FIELDS = {
   untrained: { param: "twin", parse: (v) => v === "1", fallback: false, write: (v) => (v ? "1" : null) },
   prompt: { param: "prompt", parse: String, fallback: "" },
   step: { param: "step", parse: Number, fallback: null },
+  ablate: { param: "cut", parse: String, fallback: "" },
 };
 
 export function readUrl(search = window.location.search) {
