@@ -5,6 +5,16 @@ import { clone, fill, fixed, percent, tokenLabel } from "./ch1-dom.js";
 import { shownShares, softmaxAt } from "./ch1-math.js";
 
 const SAME = 5e-4; // scores arrive rounded to 5 decimals; their softmax agrees far closer
+const MAX_ROWS = 16; // a long sentence lists its loudest sources and sums up the rest
+
+// The sources the table lists, in order: all of them, or for a long row the first token, the
+// chosen source and the loudest others.
+function listed(row, source) {
+  const all = row.map((_, j) => j);
+  if (row.length <= MAX_ROWS) return all;
+  const loudest = [...all].sort((a, b) => row[b] - row[a]).slice(0, MAX_ROWS - 2);
+  return [...new Set([0, source, ...loudest])].sort((a, b) => a - b);
+}
 
 // createInside(parts, onSource) draws into the cards, parts.steps and parts.rows; onSource(j)
 // is called when a source token is picked in the table.
@@ -57,14 +67,15 @@ export function createInside(parts, onSource) {
     const renormalised = shownShares(row, state.hideSink);
     const contribs = row.map((w, j) => w * att.value_size[j]);
     const most = Math.max(...contribs) || 1;
-    const rows = row.map((w, j) => {
+    const kept = listed(row, source);
+    const rows = kept.map((j) => {
       const tr = clone(parts["row-template"]);
       fill(tr, {
         position: `#${j}`,
         token: tokenLabel(att.tokens[j].text),
         dot: fixed(att.dot[query][j], 3),
         score: fixed(att.scores[query][j], 3),
-        weight: percent(w, 2),
+        weight: percent(row[j], 2),
         renorm: renormalised ? percent(renormalised[j], 2) : "—",
         size: fixed(att.value_size[j]),
         contrib: fixed(contribs[j]),
@@ -76,6 +87,18 @@ export function createInside(parts, onSource) {
       button.addEventListener("click", () => onSource(j));
       return tr;
     });
+    const quiet = row.map((_, j) => j).filter((j) => !kept.includes(j));
+    if (quiet.length) {
+      const tr = clone(parts["quiet-template"]);
+      const sum = (values) => quiet.reduce((total, j) => total + values[j], 0);
+      fill(tr, {
+        count: quiet.length,
+        weight: percent(sum(row), 2),
+        renorm: renormalised ? percent(sum(renormalised), 2) : "—",
+        contrib: fixed(sum(contribs)),
+      });
+      rows.push(tr);
+    }
     const later = att.tokens.length - 1 - query;
     if (later > 0) {
       const tr = clone(parts["masked-template"]);

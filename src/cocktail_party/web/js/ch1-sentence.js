@@ -16,7 +16,7 @@ export function unitText(att, unit, rawTokens) {
 // createSentence(parts, onPick) draws into parts.chips and parts.arcs; onPick(token) is called
 // with the listening token of the chip that was clicked.
 export function createSentence(parts, onPick) {
-  let built = { att: null, rawTokens: null, units: [], chips: [] };
+  let built = { att: null, rawTokens: null, units: [], chips: [], pcts: [] };
   let arcs = []; // [unit index, share] of the last drawing, kept for redrawing on resize
   let queryUnit = -1;
 
@@ -32,12 +32,13 @@ export function createSentence(parts, onPick) {
     });
     parts.chips.replaceChildren(...chips);
     parts.chips.classList.toggle("is-raw", rawTokens);
-    built = { att, rawTokens, units, chips };
+    const pcts = chips.map((chip) => chip.querySelector(".ch1-chip-pct"));
+    built = { att, rawTokens, units, chips, pcts };
   }
 
   function draw(att, state, query) {
     if (built.att !== att || built.rawTokens !== state.rawTokens) build(att, state.rawTokens);
-    const { units, chips } = built;
+    const { units, chips, pcts } = built;
     const row = att.pattern[query];
     const renormalised = shownShares(row, state.hideSink);
     const shares = unitShares(units, renormalised || row, query);
@@ -52,8 +53,8 @@ export function createSentence(parts, onPick) {
       chip.classList.toggle("is-hidden", isHidden);
       chip.setAttribute("aria-pressed", String(i === queryUnit));
       const shown = share !== null && !isHidden;
-      fill(chip, { pct: shown ? percent(share) : "" });
-      chip.style.setProperty("--w", shown ? String(share) : "0");
+      pcts[i].textContent = shown ? percent(share) : "";
+      chip.style.setProperty("--w", shown ? share.toFixed(3) : "0");
       if (shown && share >= MIN_DRAWN) arcs.push([i, share]);
     });
     parts.chips.classList.toggle("is-renormalised", hidden);
@@ -73,7 +74,8 @@ export function createSentence(parts, onPick) {
     if (queryUnit < 0 || box.width === 0) return svg.replaceChildren();
     const at = (chip) => {
       const r = chip.getBoundingClientRect();
-      return { x: r.left + r.width / 2 - box.left, top: r.top - box.top, bottom: r.bottom - box.top };
+      const x = r.left + r.width / 2 - box.left;
+      return { x, top: r.top - box.top, bottom: r.bottom - box.top };
     };
     const q = at(built.chips[queryUnit]);
     const paths = arcs.map(([i, share]) => {

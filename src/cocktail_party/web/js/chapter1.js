@@ -80,15 +80,18 @@ export function initChapter1(root, { store, info }) {
 
   async function submit(text) {
     if (!text.trim()) throw new Error("Type a sentence first: the box is empty.");
-    const { max_tokens: maxTokens, max_chars: maxChars } = info.limits;
+    const maxChars = info.limits.max_chars;
     if (text.length > maxChars) {
       throw new Error(`That text has ${text.length} characters; the limit is ${maxChars}.`);
     }
-    const { n } = await post("/api/tokenize", { text });
-    if (n > maxTokens) {
-      throw new Error(`That text has ${n} tokens; the limit is ${maxTokens}. Try a shorter one.`);
-    }
+    await post("/api/tokenize", { text }); // refuses a text over the token limit, in words
     store.set({ text, layer: null, head: null, word: null, source: null });
+  }
+
+  function setBusy(on) {
+    for (const name of ["figure", "inside", "sink-panel", "heads-panel"]) {
+      parts[name].classList.toggle("busy", on);
+    }
   }
 
   function exampleFor(text) {
@@ -117,13 +120,17 @@ export function initChapter1(root, { store, info }) {
       store.set(missing(state, exampleView(example)), { history: "replace" });
       return;
     }
+    setBusy(true);
     loadHeads(state.text)
       .then((heads) => {
         const now = store.get();
         if (now.text !== state.text) return;
         store.set(missing(now, freeView(heads)), { history: "replace" });
       })
-      .catch(showError);
+      .catch((error) => {
+        setBusy(false);
+        showError(error);
+      });
   }
 
   function loadHeads(text) {
@@ -141,7 +148,7 @@ export function initChapter1(root, { store, info }) {
   function load(state, key) {
     wanted = key;
     const { text, layer, head } = state;
-    root.classList.add("busy");
+    setBusy(true);
     loadHeads(text).catch(showError);
     post("/api/attention", { text, layer, head })
       .then((att) => {
@@ -151,7 +158,7 @@ export function initChapter1(root, { store, info }) {
       })
       .catch(showError)
       .finally(() => {
-        if (wanted === key) root.classList.remove("busy");
+        if (wanted === key) setBusy(false);
       });
   }
 
