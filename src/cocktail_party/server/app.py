@@ -63,14 +63,38 @@ def _error(status: int, kind: str, message: str, headers: dict | None = None) ->
     return JSONResponse({"error": {"type": kind, "message": message}}, status, headers)
 
 
+def _describe(err: dict) -> str:
+    """One clause for one validation error: the field, what is wrong, and what arrived."""
+    where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+    got = err.get("input")
+    if where == "text" and err.get("type") in ("string_too_short", "string_pattern_mismatch"):
+        return f"text is empty or only whitespace ({len(got)} characters); give some words"
+    if err.get("type") == "json_invalid":
+        at = err.get("loc", ("body", "?"))[-1]
+        return f"the body is not valid JSON (at character {at}); send a JSON object"
+    if where == "text" and err.get("type") == "string_too_long":
+        return f"text has {len(got)} characters; the limit is {schemas.MAX_TEXT_CHARS}"
+    shown = f" (got {str(got)[:60]!r})" if got is not None and not isinstance(got, dict) else ""
+    return f"{where}: {err.get('msg', 'invalid')}{shown}"
+
+
 def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
-        got = err.get("input")
-        got = f" (got {str(got)[:60]!r})" if got is not None and not isinstance(got, dict) else ""
-        parts.append(f"{where}: {err.get('msg', 'invalid')}{got}")
-    return "; ".join(parts)
+    return "; ".join(_describe(err) for err in exc.errors()[:3])
+
+
+ERROR_RESPONSES = {
+    413: {"model": schemas.ErrorBody, "description": "the request body is over the size limit"},
+    422: {
+        "model": schemas.ErrorBody,
+        "description": "the input is not usable; the message says why",
+    },
+    503: {"model": schemas.ErrorBody, "description": "busy: retry after Retry-After seconds"},
+}
+
+
+def ok(model: type) -> dict:
+    """OpenAPI responses of a route: its answer's schema and the shared error bodies."""
+    return {200: {"model": model}, **ERROR_RESPONSES}
 
 
 def _web_root() -> Path:
@@ -114,7 +138,12 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
                 f"head {head} is out of range; each layer has 0-{cfg.n_heads - 1}"
             )
 
-    @app.get("/api/info", summary="The model, the limits and the curated examples")
+    @app.get(
+        "/api/info",
+        summary="The model, the limits and the curated examples",
+        response_model=None,
+        responses=ok(schemas.InfoOut),
+    )
     async def info() -> dict:
         from .. import examples
 
@@ -128,13 +157,23 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
             "roles": analysis.ROLES,
         }
 
-    @app.post("/api/tokenize", summary="Tokens and words of a text")
+    @app.post(
+        "/api/tokenize",
+        summary="Tokens and words of a text",
+        response_model=None,
+        responses=ok(schemas.Tokenized),
+    )
     async def tokenize(req: schemas.TextRequest) -> dict:
         m = models.get(req.model)
         tokens = m.encode(req.text)
         return {"tokens": [t.__dict__ for t in tokens], "n": len(tokens)}
 
-    @app.post("/api/attention", summary="One head's attention on a text, with q·k and values")
+    @app.post(
+        "/api/attention",
+        summary="One head's attention on a text, with q·k and values",
+        response_model=None,
+        responses=ok(schemas.AttentionOut),
+    )
     async def attention(req: schemas.AttentionRequest) -> dict:
         m = models.get(req.model)
         check_layer_head(m, req.layer, req.head)
@@ -146,11 +185,21 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
 
         return await models.call(work)
 
-    @app.post("/api/heads", summary="Every head's pattern as a thumbnail, with sink and entropy")
+    @app.post(
+        "/api/heads",
+        summary="Every head's pattern as a thumbnail, with sink and entropy",
+        response_model=None,
+        responses=ok(schemas.HeadsOut),
+    )
     async def heads(req: schemas.TextRequest) -> dict:
         return await models.call(lambda: views.heads_payload(models.trace(req.model, req.text)))
 
-    @app.get("/api/weights", summary="W_Q, W_K, W_V of one head: shapes, counts, a picture")
+    @app.get(
+        "/api/weights",
+        summary="W_Q, W_K, W_V of one head: shapes, counts, a picture",
+        response_model=None,
+        responses=ok(schemas.WeightsOut),
+    )
     async def weights(
         layer: int = Query(ge=0), head: int = Query(ge=0), model: schemas.ModelName = "trained"
     ) -> dict:
@@ -158,7 +207,12 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         check_layer_head(m, layer, head)
         return await models.call(lambda: views.weights_payload(m, layer, head))
 
-    @app.post("/api/predict", summary="The likeliest next tokens")
+    @app.post(
+        "/api/predict",
+        summary="The likeliest next tokens",
+        response_model=None,
+        responses=ok(schemas.PredictOut),
+    )
     async def predict(req: schemas.PredictRequest) -> dict:
         m = models.get(req.model)
 
@@ -168,33 +222,66 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
 
         return await models.call(work)
 
-    @app.post("/api/lens", summary="Logit lens: the best guesses after every sublayer")
+    @app.post(
+        "/api/lens",
+        summary="Logit lens: the best guesses after every sublayer",
+        response_model=None,
+        responses=ok(schemas.LensOut),
+    )
     async def lens(req: schemas.LensRequest) -> dict:
         m = models.get(req.model)
 
         def work():
             trace = models.trace(req.model, req.text)
-            return analysis.logit_lens(m, trace, k=req.k, target=req.target)
+            return analysis.logit_lens(m, trace, req.position, k=req.k, target=req.target)
 
         return await models.call(work)
 
-    @app.post("/api/attribution", summary="Direct logit attribution of the answer")
-    async def attribution(req: schemas.TargetRequest) -> dict:
+    @app.post(
+        "/api/attribution",
+        summary="Direct logit attribution of the answer",
+        response_model=None,
+        responses=ok(schemas.AttributionOut),
+    )
+    async def attribution(req: schemas.PositionRequest) -> dict:
         m = models.get(req.model)
-        work = lambda: analysis.logit_attribution(m, models.trace(req.model, req.text), req.target)
+
+        def work():
+            trace = models.trace(req.model, req.text)
+            return analysis.logit_attribution(m, trace, req.target, req.position)
+
         return await models.call(work)
 
-    @app.post("/api/neurons", summary="The neurons that push the answer most")
+    @app.post(
+        "/api/neurons",
+        summary="The neurons that push the answer most",
+        response_model=None,
+        responses=ok(schemas.NeuronsOut),
+    )
     async def neurons(req: schemas.NeuronsRequest) -> dict:
         m = models.get(req.model)
-        trace = lambda: models.trace(req.model, req.text)
-        return await models.call(lambda: analysis.top_neurons(m, trace(), req.target, k=req.k))
 
-    @app.get("/api/roles", summary="Measured role scores of every head")
+        def work():
+            trace = models.trace(req.model, req.text)
+            return analysis.top_neurons(m, trace, req.target, req.position, k=req.k)
+
+        return await models.call(work)
+
+    @app.get(
+        "/api/roles",
+        summary="Measured role scores of every head",
+        response_model=None,
+        responses=ok(schemas.RolesOut),
+    )
     async def roles(model: schemas.ModelName = "trained") -> dict:
         return await models.call(lambda: models.roles(model))
 
-    @app.post("/api/ablate", summary="The answer with chosen heads or MLP layers removed")
+    @app.post(
+        "/api/ablate",
+        summary="The answer with chosen heads or MLP layers removed",
+        response_model=None,
+        responses=ok(schemas.AblateOut),
+    )
     async def ablate(req: schemas.AblateRequest) -> dict:
         m = models.get(req.model)
         work = lambda: analysis.ablate(
@@ -202,7 +289,12 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         )
         return await models.call(work)
 
-    @app.get("/api/health", summary="Whether the server is up, and its cache")
+    @app.get(
+        "/api/health",
+        summary="Whether the server is up, and its cache",
+        response_model=None,
+        responses=ok(schemas.Health),
+    )
     async def health() -> dict:
         return {"ok": True, "cache": models.cache.stats()}
 

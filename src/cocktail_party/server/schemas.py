@@ -1,11 +1,12 @@
 """Request bodies of the JSON API, validated before any model work starts."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_TEXT_CHARS = 20_000
 ModelName = Literal["trained", "untrained"]
+Index = Annotated[int, Field(ge=0)]
 
 
 class Strict(BaseModel):
@@ -13,8 +14,24 @@ class Strict(BaseModel):
 
 
 class TextRequest(Strict):
-    text: str = Field(max_length=MAX_TEXT_CHARS, description="the sentence to run the model on")
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        pattern=r"[^\s\x1c-\x1f]",  # at least one character that is not whitespace
+        description="the sentence to run the model on",
+    )
     model: ModelName = Field("trained", description="'trained' or its 'untrained' twin")
+
+    @field_validator("text")
+    @classmethod
+    def encodable(cls, text: str) -> str:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"text holds {text[e.start : e.end]!r}, which is not a character"
+            ) from e
+        return text
 
 
 class AttentionRequest(TextRequest):
@@ -35,19 +52,28 @@ class TargetRequest(TextRequest):
     )
 
 
-class LensRequest(TargetRequest):
+class PositionRequest(TargetRequest):
+    position: int = Field(
+        -1,
+        ge=-100_000,
+        le=100_000,
+        description="token index whose next-token guess is explained; -1 is the last",
+    )
+
+
+class LensRequest(PositionRequest):
     k: int = Field(5, ge=1, le=20)
 
 
-class NeuronsRequest(TargetRequest):
+class NeuronsRequest(PositionRequest):
     k: int = Field(8, ge=1, le=50)
 
 
 class AblateRequest(TargetRequest):
-    heads: list[tuple[int, int]] = Field(
+    heads: list[tuple[Index, Index]] = Field(
         default_factory=list, max_length=512, description="[layer, head] pairs to remove"
     )
-    mlps: list[int] = Field(
+    mlps: list[Index] = Field(
         default_factory=list, max_length=512, description="MLP layers to remove"
     )
     mode: Literal["zero", "mean"] = "zero"
@@ -222,6 +248,20 @@ class AblateOut(BaseModel):
     target: AblationTarget
     before: list[Candidate]
     after: list[Candidate]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    config: dict[str, str | int | float | bool]
+
+
+class InfoOut(BaseModel):
+    model: ModelInfo
+    models: list[str]
+    limits: dict[str, int]
+    examples: list[dict[str, str | int]]
+    fact_prompts: list[dict[str, str]]
+    roles: dict[str, str]
 
 
 class Health(BaseModel):
