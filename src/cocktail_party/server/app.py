@@ -1,6 +1,7 @@
 """The ASGI app: the JSON API that the guide uses, the static guide itself, and their limits."""
 
 import logging
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import analysis
 from ..errors import CocktailPartyError, InputError, OutOfRangeError
-from ..model import Model
+from ..model import Model, Trace
 from . import schemas, views
 from .runner import BusyError, Models
 
@@ -157,6 +158,14 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
             "roles": analysis.ROLES,
         }
 
+    async def with_trace(req: schemas.TextRequest, build: Callable[[Model, Trace], dict]) -> dict:
+        """Answer from the text's trace: from the cache, or made by one gated model run."""
+
+        def work() -> dict:
+            return build(models.get(req.model), models.trace(req.model, req.text))
+
+        return await models.call(work, cached=models.has(req.model, req.text))
+
     @app.post(
         "/api/tokenize",
         summary="Tokens and words of a text",
@@ -164,8 +173,7 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.Tokenized),
     )
     async def tokenize(req: schemas.TextRequest) -> dict:
-        m = models.get(req.model)
-        tokens = m.encode(req.text)
+        tokens = models.trained.encode(req.text)  # the twin shares the tokenizer
         return {"tokens": [t.__dict__ for t in tokens], "n": len(tokens)}
 
     @app.post(
@@ -175,15 +183,10 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.AttentionOut),
     )
     async def attention(req: schemas.AttentionRequest) -> dict:
-        m = models.get(req.model)
-        check_layer_head(m, req.layer, req.head)
-
-        def work():
-            return views.attention_payload(
-                m, models.trace(req.model, req.text), req.layer, req.head
-            )
-
-        return await models.call(work)
+        check_layer_head(models.trained, req.layer, req.head)
+        return await with_trace(
+            req, lambda m, trace: views.attention_payload(m, trace, req.layer, req.head)
+        )
 
     @app.post(
         "/api/heads",
@@ -192,7 +195,7 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.HeadsOut),
     )
     async def heads(req: schemas.TextRequest) -> dict:
-        return await models.call(lambda: views.heads_payload(models.trace(req.model, req.text)))
+        return await with_trace(req, lambda m, trace: views.heads_payload(trace))
 
     @app.get(
         "/api/weights",
@@ -203,9 +206,9 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
     async def weights(
         layer: int = Query(ge=0), head: int = Query(ge=0), model: schemas.ModelName = "trained"
     ) -> dict:
-        m = models.get(model)
-        check_layer_head(m, layer, head)
-        return await models.call(lambda: views.weights_payload(m, layer, head))
+        check_layer_head(models.trained, layer, head)
+        work = lambda: views.weights_payload(models.get(model), layer, head)
+        return await models.call(work, cached=models.ready(model))
 
     @app.post(
         "/api/predict",
@@ -214,13 +217,10 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.PredictOut),
     )
     async def predict(req: schemas.PredictRequest) -> dict:
-        m = models.get(req.model)
-
-        def work():
-            trace = models.trace(req.model, req.text)
+        def build(m: Model, trace: Trace) -> dict:
             return {**views.tokens_payload(trace), "top": analysis.top_k(m, trace, k=req.k)}
 
-        return await models.call(work)
+        return await with_trace(req, build)
 
     @app.post(
         "/api/lens",
@@ -229,13 +229,9 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.LensOut),
     )
     async def lens(req: schemas.LensRequest) -> dict:
-        m = models.get(req.model)
-
-        def work():
-            trace = models.trace(req.model, req.text)
-            return analysis.logit_lens(m, trace, req.position, k=req.k, target=req.target)
-
-        return await models.call(work)
+        return await with_trace(
+            req, lambda m, t: analysis.logit_lens(m, t, req.position, req.k, req.target)
+        )
 
     @app.post(
         "/api/attribution",
@@ -244,13 +240,9 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.AttributionOut),
     )
     async def attribution(req: schemas.PositionRequest) -> dict:
-        m = models.get(req.model)
-
-        def work():
-            trace = models.trace(req.model, req.text)
-            return analysis.logit_attribution(m, trace, req.target, req.position)
-
-        return await models.call(work)
+        return await with_trace(
+            req, lambda m, t: analysis.logit_attribution(m, t, req.target, req.position)
+        )
 
     @app.post(
         "/api/neurons",
@@ -259,13 +251,9 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.NeuronsOut),
     )
     async def neurons(req: schemas.NeuronsRequest) -> dict:
-        m = models.get(req.model)
-
-        def work():
-            trace = models.trace(req.model, req.text)
-            return analysis.top_neurons(m, trace, req.target, req.position, k=req.k)
-
-        return await models.call(work)
+        return await with_trace(
+            req, lambda m, t: analysis.top_neurons(m, t, req.target, req.position, k=req.k)
+        )
 
     @app.get(
         "/api/roles",
@@ -274,7 +262,7 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.RolesOut),
     )
     async def roles(model: schemas.ModelName = "trained") -> dict:
-        return await models.call(lambda: models.roles(model))
+        return await models.call(lambda: models.roles(model), cached=models.has_roles(model))
 
     @app.post(
         "/api/ablate",
@@ -283,11 +271,11 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         responses=ok(schemas.AblateOut),
     )
     async def ablate(req: schemas.AblateRequest) -> dict:
-        m = models.get(req.model)
-        work = lambda: analysis.ablate(
-            m, req.text, req.heads, req.mlps, req.mode, target=req.target, k=req.k
-        )
-        return await models.call(work)
+        def work() -> dict:
+            m = models.get(req.model)
+            return analysis.ablate(m, req.text, req.heads, req.mlps, req.mode, req.target, req.k)
+
+        return await models.call(work)  # two fresh runs: always through the gate
 
     @app.get(
         "/api/health",

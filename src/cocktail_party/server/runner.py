@@ -60,9 +60,13 @@ class TraceCache:
 
 
 class Gate:
-    """At most `running` model runs at once and `waiting` more queued; beyond that, BusyError."""
+    """At most `running` model runs at once and `waiting` more queued; beyond that, BusyError.
 
-    def __init__(self, running: int = 2, waiting: int = 64):
+    One run at a time is the default: NumPy's BLAS already uses every core, and two runs side
+    by side finish later than the same two runs one after the other.
+    """
+
+    def __init__(self, running: int = 1, waiting: int = 64):
         self.running, self.waiting = running, waiting
         self._slots = asyncio.Semaphore(running)
         self._admitted = 0
@@ -118,7 +122,21 @@ class Models:
             self._roles[name] = head_roles(self.get(name))
         return self._roles[name]
 
-    async def call(self, fn: Callable[[], T]) -> T:
+    def has(self, name: str, text: str) -> bool:
+        """Whether the trace of text is cached, so an answer needs no model run."""
+        return self.cache.get((name, text)) is not None
+
+    def ready(self, name: str) -> bool:
+        """Whether the model is made (the twin is made on first use)."""
+        return name in self._models
+
+    def has_roles(self, name: str) -> bool:
+        return name in self._roles
+
+    async def call(self, fn: Callable[[], T], cached: bool = False) -> T:
+        """Run fn in a worker thread; through the gate unless it needs no model run."""
+        if cached:
+            return await anyio.to_thread.run_sync(fn)
         return await self.gate.run(fn)
 
 
