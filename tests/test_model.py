@@ -6,9 +6,21 @@ import numpy as np
 import pytest
 
 from cocktail_party import load_model
-from cocktail_party.errors import EmptyTextError, InputError, ModelFileError, TooManyTokensError
+from cocktail_party.errors import (
+    EmptyTextError,
+    InputError,
+    ModelFileError,
+    OutOfRangeError,
+    TooManyTokensError,
+    UnknownNameError,
+)
 from cocktail_party.model.gguf_file import expected_shapes
-from cocktail_party.model.weights import default_cache_dir, load_cached
+from cocktail_party.model.weights import (
+    default_cache_dir,
+    load_cached,
+    named_views,
+    packed_shapes,
+)
 
 SENTENCES = [
     "The capital of France is Paris, and it is a lovely city in spring.",
@@ -160,11 +172,12 @@ def test_first_load_converts_with_progress_and_writes_the_cache(tiny_gguf, tmp_p
     assert {p.name for p in entry.iterdir()} >= {"index.json", "weights.bin", "tokenizer.json"}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".partial")]
 
-    cfg, tokenizer, weights = load_cached(tmp_path, path)
+    cfg, tokenizer, packed = load_cached(tmp_path, path)
     assert cfg == model.config
     assert tokenizer.encode("the cat").ids == model.tokenizer.encode("the cat").ids
-    for name, w in model.weights.items():
-        np.testing.assert_array_equal(weights[name], w)
+    assert set(packed) == set(packed_shapes(cfg))
+    for name, w in named_views(packed, cfg).items():
+        np.testing.assert_array_equal(w, model.weights[name], err_msg=name)
 
 
 def test_second_load_reads_the_cache(tiny_gguf, tmp_path):
@@ -188,6 +201,7 @@ def test_touched_source_rebuilds_the_cache(tiny_gguf, tmp_path):
     load_model(path, cache_dir=tmp_path, progress=progress)
     assert progress.calls
     assert load_cached(tmp_path, path) is not None
+    assert len(list(tmp_path.iterdir())) == 1  # the stale entry was removed
 
 
 def test_rewritten_source_gives_its_new_weights(tiny_gguf, tmp_path):
@@ -221,3 +235,24 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("COCKTAIL_PARTY_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "cocktail-party"
+
+
+def test_text_the_tokenizer_drops_entirely(real_model):
+    with pytest.raises(EmptyTextError, match="has no tokens"):
+        real_model.trace("\x16")
+
+
+@pytest.mark.parametrize("ids", [[1, 49152], [-1, 5]])
+def test_ids_outside_the_vocabulary(real_model, ids):
+    with pytest.raises(OutOfRangeError, match="outside the vocabulary"):
+        real_model.run(ids, ["logits"])
+
+
+def test_unknown_edit_names_are_refused(real_model):
+    with pytest.raises(UnknownNameError, match="blocks.1.attn_output"):
+        real_model.run([1, 2], ["logits"], {"blocks.1.attn_output": lambda x: x * 0})
+
+
+def test_token_text_of_an_unknown_id(real_model):
+    with pytest.raises(OutOfRangeError, match="0-49151"):
+        real_model.token_text(49152)

@@ -109,10 +109,14 @@ def split_heads(x: np.ndarray, n_heads: int) -> np.ndarray:
 
 
 def attention(x, w: Weights, p: str, cfg: ModelConfig, rope, hook) -> np.ndarray:
-    n = x.shape[0]
-    q = hook(p + "q", apply_rope(split_heads(x @ w[p + "W_Q"].T, cfg.n_heads), *rope))
-    k = hook(p + "k", apply_rope(split_heads(x @ w[p + "W_K"].T, cfg.n_kv_heads), *rope))
-    v = hook(p + "v", split_heads(x @ w[p + "W_V"].T, cfg.n_kv_heads))
+    n, q_width, kv_width = x.shape[0], cfg.n_heads * cfg.d_head, cfg.n_kv_heads * cfg.d_head
+    qkv = x @ w[p + "qkv"]  # [n, (n_heads + 2 n_kv_heads) d_head]: one product for all three
+    q = hook(p + "attn.q", apply_rope(split_heads(qkv[:, :q_width], cfg.n_heads), *rope))
+    k = hook(
+        p + "attn.k",
+        apply_rope(split_heads(qkv[:, q_width : q_width + kv_width], cfg.n_kv_heads), *rope),
+    )
+    v = hook(p + "attn.v", split_heads(qkv[:, q_width + kv_width :], cfg.n_kv_heads))
 
     # grouped-query attention: query head h reads key/value head h // group_size
     k = np.repeat(k, cfg.group_size, axis=0)
@@ -120,38 +124,46 @@ def attention(x, w: Weights, p: str, cfg: ModelConfig, rope, hook) -> np.ndarray
 
     scores = q @ k.transpose(0, 2, 1) / np.float32(np.sqrt(cfg.d_head))  # [n_heads, n, n]
     future = np.triu(np.ones((n, n), dtype=bool), k=1)
-    scores = hook(p + "scores", np.where(future, np.float32(-np.inf), scores))
-    pattern = hook(p + "pattern", softmax(scores))
+    scores = hook(p + "attn.scores", np.where(future, np.float32(-np.inf), scores))
+    pattern = hook(p + "attn.pattern", softmax(scores))
 
-    z = hook(p + "z", pattern @ v)  # [n_heads, n, d_head]
-    return z.transpose(1, 0, 2).reshape(n, -1) @ w[p + "W_O"].T  # [n, d_model]
+    z = hook(p + "attn.z", pattern @ v)  # [n_heads, n, d_head]
+    return z.transpose(1, 0, 2).reshape(n, -1) @ w[p + "out"]  # [n, d_model]
 
 
-def mlp(x, w: Weights, p: str, hook) -> np.ndarray:
-    post = hook(p + "post", silu(x @ w[p + "W_gate"].T) * (x @ w[p + "W_up"].T))  # [n, d_mlp]
-    return post @ w[p + "W_down"].T  # [n, d_model]
+def mlp(x, w: Weights, p: str, cfg: ModelConfig, hook) -> np.ndarray:
+    gate_up = x @ w[p + "gate_up"]  # [n, 2 d_mlp]: gate and up in one product
+    post = hook(p + "mlp.post", silu(gate_up[:, : cfg.d_mlp]) * gate_up[:, cfg.d_mlp :])
+    return post @ w[p + "down"]  # [n, d_model]
 
 
 def block(x, w: Weights, layer: int, cfg: ModelConfig, rope, hook) -> np.ndarray:
     p = f"blocks.{layer}."
     x = hook(p + "resid_pre", x)
 
-    normed = rms_norm(x, w[p + "attn_norm.w"], cfg.norm_eps)
-    x = hook(
-        p + "resid_mid",
-        x + hook(p + "attn_out", attention(normed, w, p + "attn.", cfg, rope, hook)),
-    )
+    normed = rms_norm(x, w[p + "attn_norm"], cfg.norm_eps)
+    x = hook(p + "resid_mid", x + hook(p + "attn_out", attention(normed, w, p, cfg, rope, hook)))
 
-    normed = rms_norm(x, w[p + "mlp_norm.w"], cfg.norm_eps)
-    return hook(p + "resid_post", x + hook(p + "mlp_out", mlp(normed, w, p + "mlp.", hook)))
+    normed = rms_norm(x, w[p + "mlp_norm"], cfg.norm_eps)
+    return hook(p + "resid_post", x + hook(p + "mlp_out", mlp(normed, w, p, cfg, hook)))
 
 
 def unembed_matrix(w: Weights, cfg: ModelConfig) -> np.ndarray:
-    return w["embed.W_E"] if cfg.tied_embeddings else w["unembed.W_U"]  # [d_vocab, d_model]
+    """[d_vocab, d_model] from the named weights: the token embedding when they are tied."""
+    return w["embed.W_E"] if cfg.tied_embeddings else w["unembed.W_U"]
+
+
+def embed(ids: np.ndarray, w: Weights) -> np.ndarray:
+    """Token vectors [n, d_model]; tied models read them from the unembedding's columns."""
+    if "embed" in w:
+        return np.array(w["embed"][ids], dtype=np.float32)
+    return np.ascontiguousarray(w["unembed"][:, ids].T, dtype=np.float32)
 
 
 def forward(ids: np.ndarray, w: Weights, cfg: ModelConfig, hooks: Hooks) -> dict[str, np.ndarray]:
     """Run the model on token ids and return the internals that `hooks` keeps.
+
+    `w` holds the packed weights (see weights.packed_shapes), each laid out [in, out].
 
     Layers after the last one whose internals are wanted are skipped, and so is the unembedding
     unless 'final_norm' or 'logits' is wanted.
@@ -162,12 +174,12 @@ def forward(ids: np.ndarray, w: Weights, cfg: ModelConfig, hooks: Hooks) -> dict
     wants_final = bool(hooks.keep & set(FINAL_NAMES))
     last = cfg.n_layers - 1 if wants_final else max(wanted_layers, default=-1)
 
-    x = hooks("embed", w["embed.W_E"][ids].astype(np.float32))  # [n, d_model]
+    x = hooks("embed", embed(ids, w))  # [n, d_model]
     rope = rope_tables(len(ids), cfg.d_head, cfg.rope_base)
     for layer in range(last + 1):
         x = block(x, w, layer, cfg, rope, hooks)
 
     if wants_final:
-        x = hooks("final_norm", rms_norm(x, w["final_norm.w"], cfg.norm_eps))
-        hooks("logits", x @ unembed_matrix(w, cfg).T)  # [n, d_vocab]
+        x = hooks("final_norm", rms_norm(x, w["final_norm"], cfg.norm_eps))
+        hooks("logits", x @ w["unembed"])  # [n, d_vocab]
     return hooks.kept

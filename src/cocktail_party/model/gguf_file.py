@@ -123,6 +123,8 @@ def read_config(reader, path: Path) -> ModelConfig:
         )
     if "rope_freqs.weight" in names or f"{arch}.rope.scaling.type" in reader.fields:
         raise UnsupportedModelError("the model uses RoPE frequency scaling, not supported yet")
+    if "tokenizer.ggml.tokens" not in reader.fields:
+        raise UnsupportedModelError(f"{path.name} carries no tokenizer vocabulary")
     n_tokens = len(reader.fields["tokenizer.ggml.tokens"].data)
     return ModelConfig(
         name=path.name.split(".")[0],  # the file's name without its quantisation suffix

@@ -5,13 +5,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import EmptyTextError, ModelFileError, TooManyTokensError
+from ..errors import (
+    EmptyTextError,
+    InputError,
+    ModelFileError,
+    OutOfRangeError,
+    TooManyTokensError,
+    UnknownNameError,
+)
 from .config import ModelConfig
-from .forward import Edit, Hooks, forward, select_names
+from .forward import Edit, Hooks, forward, select_names, trace_names
 from .gguf_file import Progress
 from .tokenizer import byte_decoder
 from .trace import Token, Trace
-from .weights import Weights, convert, default_cache_dir, load_cached, random_weights
+from .weights import Weights, convert, default_cache_dir, load_cached, named_views, random_packed
 
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -36,7 +43,7 @@ class Model:
         self,
         config: ModelConfig,
         tokenizer,
-        weights: Weights,
+        packed: Weights,
         *,
         trained: bool = True,
         max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -44,7 +51,8 @@ class Model:
     ):
         self.config = config
         self.tokenizer = tokenizer
-        self.weights = weights
+        self.packed = packed  # what the forward pass reads: [in, out], fused (see weights.py)
+        self.weights = named_views(packed, config)  # the checkpoint's names, [out, in]
         self.trained = trained
         self.max_tokens = min(max_tokens, config.n_ctx)
         self.source = source
@@ -59,7 +67,7 @@ class Model:
         return Model(
             self.config,
             self.tokenizer,
-            random_weights(self.config, seed),
+            random_packed(self.config, seed),
             trained=False,
             max_tokens=self.max_tokens,
             source=self.source,
@@ -67,10 +75,10 @@ class Model:
 
     def token_text(self, token_id: int) -> str:
         """A token's bytes decoded as UTF-8; a character split across tokens shows as U+FFFD."""
-        piece = self.tokenizer.id_to_token(int(token_id))
+        piece = self.tokenizer.id_to_token(int(token_id)) if token_id >= 0 else None
         if piece is None:
-            raise ValueError(
-                f"token id {token_id} is outside the vocabulary of {self.config.d_vocab}"
+            raise OutOfRangeError(
+                f"token id {token_id} is outside the vocabulary (0-{self.config.d_vocab - 1})"
             )
         raw = bytes(self._bytes[c] for c in piece if c in self._bytes)
         return raw.decode("utf-8", errors="replace")
@@ -78,10 +86,12 @@ class Model:
     def encode(self, text: str) -> list[Token]:
         """Split text into tokens, checking it against the token limit."""
         if not isinstance(text, str):
-            raise EmptyTextError(f"text must be a string, got {type(text).__name__}")
+            raise InputError(f"text must be a string, got {type(text).__name__}")
         if not text.strip():
             raise EmptyTextError(f"text is empty or only whitespace ({len(text)} characters)")
         enc = self.tokenizer.encode(text, add_special_tokens=False)
+        if not enc.ids:
+            raise EmptyTextError(f"text {text[:40]!r} has no tokens; the tokenizer drops all of it")
         if len(enc.ids) > self.max_tokens:
             raise TooManyTokensError(
                 f"text has {len(enc.ids)} tokens; the limit is {self.max_tokens} "
@@ -112,8 +122,20 @@ class Model:
         self, ids: np.ndarray, names: list[str] | None = None, edits: dict[str, Edit] | None = None
     ) -> dict[str, np.ndarray]:
         """The forward pass on token ids, with no tokenizer and no token limit."""
-        hooks = Hooks(frozenset(select_names(self.config, names)), dict(edits or {}))
-        return forward(np.asarray(ids, dtype=np.int64), self.weights, self.config, hooks)
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.ndim != 1 or ids.size == 0:
+            raise InputError(f"ids must be a non-empty list of token ids, got shape {ids.shape}")
+        bad = ids[(ids < 0) | (ids >= self.config.d_vocab)]
+        if bad.size:
+            raise OutOfRangeError(
+                f"token id {int(bad[0])} is outside the vocabulary (0-{self.config.d_vocab - 1})"
+            )
+        edits = dict(edits or {})
+        unknown = sorted(set(edits) - set(trace_names(self.config)))
+        if unknown:
+            raise UnknownNameError(f"cannot edit {unknown[0]!r}: no internal has that name")
+        hooks = Hooks(frozenset(select_names(self.config, names)), edits)
+        return forward(ids, self.packed, self.config, hooks)
 
 
 def load_model(
