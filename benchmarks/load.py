@@ -13,52 +13,17 @@ import asyncio
 import csv
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import psutil
+from common import running_server
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_server(timeout: float = 120.0):
-    """Start `cocktail-party serve` on a free local port; yield (url, psutil.Process)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "cocktail_party.cli", "serve", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited early: {proc.stderr.read()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
-        yield url, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def rss_mb(proc: psutil.Process) -> float:
@@ -77,9 +42,27 @@ def warm_up(url: str) -> None:
 
 def run_locust(url: str, users: int, seconds: int, out: Path) -> list[dict]:
     cmd = [
-        sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
-        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url,
-        "--csv", str(out / "load"), "--only-summary", "--stop-timeout", "10", "--loglevel", "ERROR",
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(HERE / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{seconds}s",
+        "--host",
+        url,
+        "--csv",
+        str(out / "load"),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "ERROR",
     ]
     subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with (out / "load_stats.csv").open() as f:
@@ -98,8 +81,10 @@ def load(args) -> int:
     for row in rows:
         name = row["Name"] if row["Name"] != "Aggregated" else "all"
         failures += int(row["Failure Count"]) if name != "all" else 0
-        print(f"{(row['Type'] + ' ' + name).strip():<34} {row['Request Count']:>9} "
-              f"{row['Failure Count']:>7} {row['50%']:>8} {row['99%']:>8}")
+        print(
+            f"{(row['Type'] + ' ' + name).strip():<34} {row['Request Count']:>9} "
+            f"{row['Failure Count']:>7} {row['50%']:>8} {row['99%']:>8}"
+        )
     print(f"\nserver RSS: {before:.0f} MB before, {after:.0f} MB after")
     print(f"errors: {failures}")
     return 1 if failures else 0
@@ -141,8 +126,10 @@ def soak_main(args) -> int:
     (n0, r0), (n1, r1) = result["start"], result["end"]
     growth = (r1 - r0) / r0
     print(f"{n1} requests, {args.users} at a time: {result['errors']} errors")
-    print(f"server RSS {r0:.0f} MB after {n0} requests, {r1:.0f} MB after {n1}: "
-          f"{growth:+.1%} (target < +10%)")
+    print(
+        f"server RSS {r0:.0f} MB after {n0} requests, {r1:.0f} MB after {n1}: "
+        f"{growth:+.1%} (target < +10%)"
+    )
     return 1 if result["errors"] or growth >= 0.10 else 0
 
 

@@ -1,0 +1,121 @@
+"""What the guide costs in the browser: bytes over the wire for a full view, and the time from a
+click on a word to the redrawn, laid-out page.
+
+    python benchmarks/bench_guide.py [--clicks 60]
+
+Starts the guide's server on 127.0.0.1, drives Debian's Chromium with Playwright, and prints
+medians. Targets: a full 30-token view <= 150 KB over the wire; click-to-redraw <= 16 ms.
+"""
+
+import argparse
+import statistics
+import sys
+from urllib.parse import quote
+
+from common import running_server
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SENTENCE = (
+    "When the old lighthouse keeper finally retired, his granddaughter took over the lamp, "
+    "and she kept it burning every night until the fishing boats came home."
+)  # 30 tokens
+CHIPS = "#chapter-1 [data-ref=chips] .ch1-chip"
+
+# Click each word in turn; time the click, the redraw it triggers and the layout it forces.
+CLICK_ALL = """async ([selector, rounds]) => {
+  const times = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const chip of document.querySelectorAll(selector)) {
+      const start = performance.now();
+      chip.click();
+      void document.body.offsetHeight;  // force style and layout now, inside the timing
+      times.push(performance.now() - start);
+      await new Promise((done) => requestAnimationFrame(() => done()));
+    }
+  }
+  const marks = performance.getEntriesByName("cp:redraw").map((e) => e.duration);
+  return { laidOut: times, redraw: marks };
+}"""
+
+
+def measure_view(browser, url: str) -> dict:
+    """Open one view in a fresh context; count the bytes every response put on the wire."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sizes = {"api": 0, "files": 0, "requests": 0}
+    urls: dict[str, str] = {}
+
+    def sent(event) -> None:
+        urls[event["requestId"]] = event["request"]["url"]
+
+    cdp.on("Network.requestWillBeSent", sent)
+
+    def finished(event) -> None:
+        kind = "api" if "/api/" in urls.get(event["requestId"], "") else "files"
+        sizes[kind] += int(event["encodedDataLength"])
+        sizes["requests"] += 1
+
+    cdp.on("Network.loadingFinished", finished)
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_load_state("networkidle")
+    return {"page": page, "context": context, **sizes}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=3, help="rounds over every word")
+    args = parser.parse_args()
+    with running_server() as (base, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        measure_view(browser, base + "/")["context"].close()  # warm the server's caches
+        view = measure_view(browser, f"{base}/?ch=1&text={quote(SENTENCE)}")
+        n_tokens = len(
+            view["page"]
+            .request.post(f"{base}/api/tokenize", data={"text": SENTENCE})
+            .json()["tokens"]
+        )
+        times = view["page"].evaluate(CLICK_ALL, [CHIPS, args.clicks])
+        view["context"].close()
+        others = {ch: measure_view(browser, f"{base}/?ch={ch}") for ch in (2, 3)}
+        for v in others.values():
+            v["context"].close()
+        browser.close()
+
+    def kb(n: int) -> str:
+        return f"{n / 1024:.1f} KB"
+
+    total = view["api"] + view["files"]
+    verdict = "met" if total <= 150 * 1024 else "NOT MET"
+    print(f"chapter 1, full view of a {n_tokens}-token sentence (gzip on):")
+    print(
+        f"  API {kb(view['api'])} + page files {kb(view['files'])} = {kb(total)} "
+        f"in {view['requests']} responses (target <= 150 KB): {verdict}"
+    )
+    for ch, v in others.items():
+        print(f"chapter {ch}, default view: API {kb(v['api'])} + page files {kb(v['files'])}")
+    laid, redraw = times["laidOut"], times["redraw"]
+    med = statistics.median(laid)
+    p95 = sorted(laid)[int(0.95 * (len(laid) - 1))]
+    print(
+        f"click-to-redraw over {len(laid)} clicks: median {med:.1f} ms, p95 {p95:.1f} ms "
+        f"(redraw + style + layout; target <= 16 ms): {'met' if med <= 16 else 'NOT MET'}"
+    )
+    print(f"  the guide's own 'cp:redraw' measure: median {statistics.median(redraw):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
