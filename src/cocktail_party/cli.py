@@ -5,11 +5,12 @@ import json
 import logging
 import sys
 import webbrowser
+from pathlib import Path
 
 import numpy as np
 
 from . import analysis
-from .errors import CocktailPartyError
+from .errors import CocktailPartyError, InputError
 from .model import Model, load_model
 from .server.runner import stderr_progress
 from .server.views import DIGITS
@@ -118,6 +119,31 @@ def cmd_serve(model: Model, args) -> str:
     return ""
 
 
+def export_progress(done: int, total: int) -> None:
+    """A one-line progress bar on stderr while the export asks its questions."""
+    width = 30
+    filled = width * done // total
+    sys.stderr.write(f"\rexporting [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_export(model: Model, args) -> str:
+    from .export import export_site
+
+    if args.untrained:
+        raise InputError("export shows the trained model beside its twin; drop --untrained")
+    logging.getLogger().setLevel(logging.WARNING)  # not a line per request over the progress bar
+    folder = Path(args.folder)
+    summary = export_site(model, folder, force=args.force, progress=export_progress)
+    return (
+        f"wrote {summary.files} files, {summary.bytes / 1e6:.1f} MB "
+        f"({summary.answers} precomputed answers), to {folder}\n"
+        f"serve it with any static file server, e.g.: python -m http.server -d {folder}"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cocktail-party", description=__doc__)
     parser.add_argument(
@@ -159,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--open", action="store_true", help="open a browser on the guide")
     p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser(
+        "export", help="a static copy of the guide with the curated sentences precomputed"
+    )
+    p.add_argument("folder", metavar="DIR", help="an empty folder, or an earlier export")
+    p.add_argument(
+        "--force", action="store_true", help="write into a folder that holds other files"
+    )
+    p.set_defaults(run=cmd_export)
     return parser
 
 

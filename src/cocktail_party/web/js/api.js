@@ -1,4 +1,6 @@
 // Talking to the guide's JSON API; every failure becomes an ApiError with a plain message.
+// An exported copy (`cocktail-party export`) has no API: its index.html names a manifest of
+// precomputed answers in a <meta> tag, and each request is answered from those files instead.
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -9,37 +11,107 @@ export class ApiError extends Error {
 }
 
 const cache = new Map();
+const exported = document.querySelector('meta[name="cocktail-party-export"]');
+const LIVE_ONLY =
+  "This copy of the guide holds only its curated sentences and prompts. For a text of your " +
+  "own, run the live guide: `cocktail-party serve`.";
+let manifest = null;
 
-async function request(path, options) {
+async function fromServer(method, path, body) {
+  const options = { method };
+  if (body !== undefined) {
+    options.headers = { "content-type": "application/json" };
+    options.body = JSON.stringify(body);
+  }
   let response;
   try {
     response = await fetch(path, options);
   } catch {
-    throw new ApiError("The guide's server cannot be reached. Is `cocktail-party serve` running?", 0);
+    const message = "The guide's server cannot be reached. Is `cocktail-party serve` running?";
+    throw new ApiError(message, 0);
   }
-  let body = null;
+  let answer = null;
   try {
-    body = await response.json();
+    answer = await response.json();
   } catch {
-    throw new ApiError(`The server answered ${response.status} without readable data.`, response.status);
+    const message = `The server answered ${response.status} without readable data.`;
+    throw new ApiError(message, response.status);
   }
   if (!response.ok) {
-    const message = body?.error?.message || `The server answered ${response.status}.`;
+    const message = answer?.error?.message || `The server answered ${response.status}.`;
     if (response.status === 503) throw new ApiError(`The model is busy: ${message}`, 503);
     throw new ApiError(message, response.status);
   }
-  return body;
+  return answer;
+}
+
+// JSON with sorted keys and no spaces; the exporter writes the same text in Python.
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+// 64-bit FNV-1a of the key's UTF-8 bytes as 16 hex digits: the name the exporter gave it.
+function keyHash(key) {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(key)) {
+    h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, "0");
+}
+
+async function readFile(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch {
+    throw new ApiError(`This copy of the guide cannot read ${url.pathname}.`, 0);
+  }
+  if (!response.ok) {
+    throw new ApiError(`This copy of the guide is missing ${url.pathname} (${response.status}).`,
+      response.status);
+  }
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError(`This copy of the guide holds unreadable data in ${url.pathname}.`, 0);
+  }
+}
+
+function loadManifest() {
+  if (!manifest) {
+    const url = new URL(exported.content, document.baseURI);
+    manifest = readFile(url).then((m) => ({ url, answers: m.answers }));
+    manifest.catch(() => {
+      manifest = null;
+    });
+  }
+  return manifest;
+}
+
+// Looks the request up in the manifest first, so a text the export lacks costs no request.
+async function fromExport(method, path, body) {
+  const url = new URL(path, document.baseURI);
+  const params = body ?? Object.fromEntries(url.searchParams);
+  const { url: base, answers } = await loadManifest();
+  const name = answers[keyHash(`${method} ${url.pathname} ${canonical(params)}`)];
+  if (!name) throw new ApiError(LIVE_ONLY, 404);
+  return readFile(new URL(`${name}.json`, base));
+}
+
+function request(method, path, body) {
+  return exported ? fromExport(method, path, body) : fromServer(method, path, body);
 }
 
 // post(path, body) answers from a small in-page cache when the same request was made before.
 export function post(path, body) {
   const key = `${path} ${JSON.stringify(body)}`;
   if (!cache.has(key)) {
-    const pending = request(path, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    const pending = request("POST", path, body);
     pending.catch(() => cache.delete(key));
     cache.set(key, pending);
     if (cache.size > 200) cache.delete(cache.keys().next().value);
@@ -48,7 +120,7 @@ export function post(path, body) {
 }
 
 export function get(path) {
-  return request(path, { method: "GET" });
+  return request("GET", path);
 }
 
 // showError puts a message in the page's alert region; clearErrors empties it.
