@@ -119,3 +119,10 @@ def test_mean_ablation_keeps_a_heads_average(real_model):
 def test_bad_arguments_say_what_arrived(real_model, call, error, words):
     with pytest.raises(error, match=words):
         call(real_model)
+
+
+def test_ablation_can_reuse_the_unablated_logits(real_model):
+    trace = real_model.trace(FACT)
+    fresh = analysis.ablate(real_model, FACT, heads=[(23, 4)])
+    reused = analysis.ablate(real_model, FACT, heads=[(23, 4)], before=trace.logits[-1])
+    assert reused == fresh

@@ -58,17 +58,20 @@ def ablate(
     mode: str = "zero",
     target: int | str | None = None,
     k: int = 5,
+    before: np.ndarray | None = None,
 ) -> dict:
     """Compare the next-token prediction at the last position with and without the given parts.
 
     "zero" sets a head's output (or an MLP layer's output) to 0 at every position; "mean"
     replaces it by its mean over the text's positions, which keeps its constant part.
+    `before`, the unablated logits at the last position when the caller has them (from a
+    trace), saves one of the two runs.
     """
     heads, mlps = list(heads), list(mlps)
     edits = ablation_edits(model, heads, mlps, mode)
-    tokens = model.encode(text)
-    ids = np.array([t.id for t in tokens])
-    before = model.run(ids, ["logits"])["logits"][-1]
+    ids = np.array([t.id for t in model.encode(text)])
+    if before is None:
+        before = model.run(ids, ["logits"])["logits"][-1]
     after = model.run(ids, ["logits"], edits)["logits"][-1]
     p_before, p_after = softmax(before), softmax(after)
     tid = token_id(model, target) if target is not None else int(np.argmax(before))

@@ -272,10 +272,11 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
     )
     async def ablate(req: schemas.AblateRequest) -> dict:
         def work() -> dict:
-            m = models.get(req.model)
-            return analysis.ablate(m, req.text, req.heads, req.mlps, req.mode, req.target, req.k)
+            m, trace = models.get(req.model), models.trace(req.model, req.text)
+            parts = (req.heads, req.mlps, req.mode, req.target, req.k)
+            return analysis.ablate(m, req.text, *parts, before=trace.logits[-1])
 
-        return await models.call(work)  # two fresh runs: always through the gate
+        return await models.call(work)  # the ablated run is always new: through the gate
 
     @app.get(
         "/api/health",
