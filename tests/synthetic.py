@@ -1,4 +1,8 @@
-"""Tiny synthetic llama GGUF files with known weights, written with gguf's own writer."""
+"""Tiny synthetic GGUF files with known weights, written with gguf's own writer.
+
+They come as llama files (Q and K rows in llama.cpp's interleaved order) or qwen2 files (rows as
+published, with q, k and v biases), with a byte-level BPE or a SentencePiece vocabulary.
+"""
 
 import itertools
 from collections.abc import Callable
@@ -28,7 +32,25 @@ LAYER_TENSORS = {
     "ffn_down.weight": "mlp.W_down",
 }
 
+BIAS_TENSORS = {"attn_q.bias": "attn.b_Q", "attn_k.bias": "attn.b_K", "attn_v.bias": "attn.b_V"}
+
+# how each architecture is stored, written down here independently of the engine's own table:
+# (Q and K rows interleaved, q/k/v biases present)
+LAYOUTS = {"llama": (True, False), "qwen2": (False, True)}
+
 Edit = Callable[[dict[str, np.ndarray]], None]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A tokenizer as a GGUF file describes it."""
+
+    model: str  # tokenizer.ggml.model
+    pre: str | None
+    tokens: list[str]
+    types: list[int]
+    merges: list[str] | None = None
+    scores: list[float] | None = None
 
 
 def byte_chars() -> list[str]:
@@ -43,6 +65,75 @@ def vocabulary() -> tuple[list[str], list[int]]:
     merged = [m.replace(" ", "") for m in MERGES]
     tokens = SPECIAL_TOKENS + byte_chars() + merged
     return tokens, [3] * len(SPECIAL_TOKENS) + [1] * (len(tokens) - len(SPECIAL_TOKENS))
+
+
+def byte_level_vocabulary(pre: str = "smollm") -> Vocabulary:
+    tokens, types = vocabulary()
+    return Vocabulary("gpt2", pre, tokens, types, merges=MERGES)
+
+
+# SentencePiece pieces, best first: the score of piece i is -i, as in Llama 2's vocabulary.
+# Single characters come last, so every longer piece can be built from them; "é" is the only
+# accented one and there are no emoji, so those fall back to byte tokens.
+SP_PIECES = [
+    "▁the",
+    "▁a",
+    "▁c",
+    "at",
+    "▁cat",
+    "he",
+    "▁t",
+    "in",
+    "er",
+    "on",
+    "▁o",
+    "▁s",
+    "▁1",
+    "▁2",
+    "12",
+    "▁▁",
+    "▁with",
+    "▁wi",
+    "th",
+    "▁w",
+    "it",
+    "▁th",
+    "ab",
+    "aba",
+    "ba",
+    "▁caf",
+    "▁ca",
+    "af",
+    "▁",
+    "t",
+    "h",
+    "e",
+    "c",
+    "a",
+    "i",
+    "n",
+    "r",
+    "o",
+    "s",
+    "w",
+    "1",
+    "2",
+    "3",
+    "b",
+    "f",
+    "é",
+    ",",
+    ".",
+]
+
+
+def sentencepiece_vocabulary() -> Vocabulary:
+    """<unk> (type 2), <s> and </s> (control, 3), 256 byte tokens (6), then scored pieces (1)."""
+    byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
+    tokens = ["<unk>", "<s>", "</s>"] + byte_tokens + SP_PIECES
+    types = [2, 3, 3] + [6] * 256 + [1] * len(SP_PIECES)
+    scores = [0.0] * (3 + 256) + [-float(i) for i in range(len(SP_PIECES))]
+    return Vocabulary("llama", None, tokens, types, scores=scores)
 
 
 def interleave_rows(w: np.ndarray, n_heads: int) -> np.ndarray:
@@ -62,6 +153,7 @@ class TinyModel:
 
     path: Path
     qtype: str
+    arch: str
     weights: dict[str, np.ndarray]  # by our name, in the published (unpermuted) row order
     stored: dict[str, np.ndarray]  # the same after the quantisation round trip
     n_layers: int
@@ -77,7 +169,9 @@ class TinyModel:
     norm_eps: float = NORM_EPS
 
 
-def true_weights(n_layers: int, d_vocab: int, tied: bool, seed: int) -> dict[str, np.ndarray]:
+def true_weights(
+    n_layers: int, d_vocab: int, tied: bool, seed: int, biases: bool = False
+) -> dict[str, np.ndarray]:
     """Random weights by our name, scaled so that attention patterns are far from uniform."""
     rng = np.random.default_rng(seed)
 
@@ -101,21 +195,32 @@ def true_weights(n_layers: int, d_vocab: int, tied: bool, seed: int) -> dict[str
         w[p + "mlp.W_gate"] = matrix(D_MLP, D_MODEL)
         w[p + "mlp.W_up"] = matrix(D_MLP, D_MODEL)
         w[p + "mlp.W_down"] = matrix(D_MODEL, D_MLP)
+    for layer in range(n_layers if biases else 0):  # drawn last: the other weights stay the same
+        p = f"blocks.{layer}."
+        w[p + "attn.b_Q"] = matrix(1, N_HEADS * D_HEAD, 0.5)[0]
+        w[p + "attn.b_K"] = matrix(1, N_KV_HEADS * D_HEAD, 0.5)[0]
+        w[p + "attn.b_V"] = matrix(1, N_KV_HEADS * D_HEAD, 0.5)[0]
     return w
 
 
-def gguf_tensors(w: dict[str, np.ndarray], n_layers: int) -> dict[str, np.ndarray]:
-    """The same weights under GGUF names, with Q and K rows in llama.cpp's order."""
+def gguf_tensors(
+    w: dict[str, np.ndarray], n_layers: int, interleaved: bool = True
+) -> dict[str, np.ndarray]:
+    """The same weights under GGUF names, with Q and K rows in llama.cpp's order if
+    `interleaved`, and biases where `w` has them."""
     out = {"token_embd.weight": w["embed.W_E"], "output_norm.weight": w["final_norm.w"]}
     if "unembed.W_U" in w:
         out["output.weight"] = w["unembed.W_U"]
     for layer in range(n_layers):
         for gguf_name, ours in LAYER_TENSORS.items():
             out[f"blk.{layer}.{gguf_name}"] = w[f"blocks.{layer}.{ours}"]
-        out[f"blk.{layer}.attn_q.weight"] = interleave_rows(w[f"blocks.{layer}.attn.W_Q"], N_HEADS)
-        out[f"blk.{layer}.attn_k.weight"] = interleave_rows(
-            w[f"blocks.{layer}.attn.W_K"], N_KV_HEADS
-        )
+        for gguf_name, ours in BIAS_TENSORS.items():
+            if f"blocks.{layer}.{ours}" in w:
+                out[f"blk.{layer}.{gguf_name}"] = w[f"blocks.{layer}.{ours}"]
+        if interleaved:
+            q, k = w[f"blocks.{layer}.attn.W_Q"], w[f"blocks.{layer}.attn.W_K"]
+            out[f"blk.{layer}.attn_q.weight"] = interleave_rows(q, N_HEADS)
+            out[f"blk.{layer}.attn_k.weight"] = interleave_rows(k, N_KV_HEADS)
     return out
 
 
@@ -128,10 +233,19 @@ def round_trip(w: np.ndarray, qtype) -> np.ndarray:
     return quants.dequantize(quants.quantize(w, qtype), qtype).astype(np.float32)
 
 
-def write_gguf(path: Path, arch: str, n_layers: int, tensors: dict[str, np.ndarray], qtype):
+def write_gguf(
+    path: Path,
+    arch: str,
+    n_layers: int,
+    tensors: dict[str, np.ndarray],
+    qtype,
+    vocab: Vocabulary,
+    quantize: Callable[[np.ndarray], np.ndarray] | None = None,
+):
+    """Write a GGUF file; matrices go through `quantize` (gguf's quantiser for `qtype` unless
+    given), vectors stay F32."""
     import gguf
 
-    tokens, types = vocabulary()
     writer = gguf.GGUFWriter(str(path), arch)
     writer.add_name("Tiny Test Llama")
     writer.add_context_length(N_CTX)
@@ -143,16 +257,21 @@ def write_gguf(path: Path, arch: str, n_layers: int, tensors: dict[str, np.ndarr
     writer.add_rope_dimension_count(D_HEAD)
     writer.add_rope_freq_base(ROPE_BASE)
     writer.add_layer_norm_rms_eps(NORM_EPS)
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("smollm")
-    writer.add_token_list(tokens)
-    writer.add_token_merges(MERGES)
-    writer.add_token_types(types)
+    writer.add_tokenizer_model(vocab.model)
+    if vocab.pre is not None:
+        writer.add_tokenizer_pre(vocab.pre)
+    writer.add_token_list(vocab.tokens)
+    writer.add_token_types(vocab.types)
+    if vocab.merges is not None:
+        writer.add_token_merges(vocab.merges)
+    if vocab.scores is not None:
+        writer.add_token_scores(vocab.scores)
+    quantize = quantize or (lambda w: gguf.quants.quantize(w, qtype))
     for name, w in tensors.items():
         if w.ndim == 1:
             writer.add_tensor(name, w.astype(np.float32))
         else:
-            data = gguf.quants.quantize(w, qtype)
+            data = quantize(w)
             writer.add_tensor(name, data, raw_dtype=qtype if data.dtype == np.uint8 else None)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -169,17 +288,21 @@ def write_tiny_model(
     arch: str = "llama",
     seed: int = 0,
     edit: Edit | None = None,
+    vocab: Vocabulary | None = None,
 ) -> TinyModel:
-    """Write `directory`/tiny.gguf; `edit` may add, drop or replace tensors by GGUF name."""
+    """Write `directory`/tiny.gguf; `edit` may add, drop or replace tensors by GGUF name.
+
+    An architecture this module does not know is written like llama, to test refusals."""
     import gguf
 
     kind = gguf.GGMLQuantizationType[qtype]
-    d_vocab = len(vocabulary()[0])
-    weights = true_weights(n_layers, d_vocab, tied, seed)
-    tensors = gguf_tensors(weights, n_layers)
+    vocab = vocab or byte_level_vocabulary()
+    interleaved, biases = LAYOUTS.get(arch, LAYOUTS["llama"])
+    weights = true_weights(n_layers, len(vocab.tokens), tied, seed, biases)
+    tensors = gguf_tensors(weights, n_layers, interleaved)
     if edit is not None:
         edit(tensors)
     path = directory / "tiny.gguf"
-    write_gguf(path, arch, n_layers, tensors, kind)
+    write_gguf(path, arch, n_layers, tensors, kind, vocab)
     stored = {name: round_trip(w, kind) for name, w in weights.items()}
-    return TinyModel(path, qtype, weights, stored, n_layers, tied, d_vocab)
+    return TinyModel(path, qtype, arch, weights, stored, n_layers, tied, len(vocab.tokens))

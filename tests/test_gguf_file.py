@@ -8,7 +8,12 @@ from synthetic import interleave_rows
 
 from cocktail_party import load_model
 from cocktail_party.errors import ModelFileError, UnsupportedModelError
-from cocktail_party.model.gguf_file import expected_shapes, translate_name, unpermute_qk
+from cocktail_party.model.gguf_file import (
+    dequantize,
+    expected_shapes,
+    translate_name,
+    unpermute_qk,
+)
 
 # largest error a stored weight may carry, as a fraction of the largest |w| in its 32-wide block:
 # half a quantisation step, where 4-bit types round to 16 levels and Q8_0 to 255
@@ -62,6 +67,66 @@ def test_quantised_weights_are_not_exact(tiny_gguf):
     assert np.abs(got - tiny.weights["blocks.0.attn.W_Q"]).max() > 1e-3
 
 
+@pytest.mark.parametrize("qtype", ["Q5_0", "Q5_1", "BF16"])
+def test_other_types_gguf_can_write_are_read(tiny_gguf, qtype):
+    tiny = tiny_gguf(qtype)
+    model = load_tiny(tiny.path)
+    for name, want in tiny.stored.items():
+        np.testing.assert_array_equal(model.weights[name], want, err_msg=name)
+    assert np.abs(model.weights["blocks.0.attn.W_Q"] - tiny.weights["blocks.0.attn.W_Q"]).max() > 0
+
+
+def one_tensor_file(path: Path, data: np.ndarray, raw_dtype=None):
+    """A GGUF file holding one tensor named 'probe', read back with gguf's reader."""
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_tensor("probe", data, raw_dtype=raw_dtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return gguf.GGUFReader(path).tensors[0]
+
+
+def q4_k_block(d: float, dmin: float, scales, mins, q) -> bytes:
+    """One Q4_K super-block of 256 weights, packed by hand: weight i of sub-block j (32 each) is
+    d * scales[j] * q[32 j + i] - dmin * mins[j], with 6-bit scales and mins and 4-bit q."""
+    packed = np.zeros(12, dtype=np.uint8)
+    for j in range(4):
+        packed[j] = scales[j] | (scales[j + 4] >> 4) << 6
+        packed[j + 4] = mins[j] | (mins[j + 4] >> 4) << 6
+        packed[j + 8] = (scales[j + 4] & 15) | (mins[j + 4] & 15) << 4
+    q = np.asarray(q, dtype=np.uint8).reshape(4, 2, 32)  # 64 weights per 32 bytes: low, high
+    nibbles = q[:, 0] | q[:, 1] << 4
+    head = np.array([d, dmin], dtype=np.float16).tobytes()
+    return head + packed.tobytes() + nibbles.astype(np.uint8).tobytes()
+
+
+def test_a_k_quant_written_by_hand_is_read(tmp_path):
+    """gguf cannot write K-quants, so two Q4_K rows are packed here and read back."""
+    from gguf import GGMLQuantizationType
+
+    rng = np.random.default_rng(4)
+    rows, want = [], []
+    for d, dmin in [(0.5, 0.25), (0.0078125, 1.5)]:  # exact in float16
+        scales, mins = rng.integers(0, 64, 8), rng.integers(0, 64, 8)
+        q = rng.integers(0, 16, 256)
+        rows.append(np.frombuffer(q4_k_block(d, dmin, scales, mins, q), dtype=np.uint8))
+        want.append(d * np.repeat(scales, 32) * q - dmin * np.repeat(mins, 32))
+    tensor = one_tensor_file(tmp_path / "k.gguf", np.stack(rows), GGMLQuantizationType.Q4_K)
+    assert tensor.tensor_type == GGMLQuantizationType.Q4_K
+    got = dequantize(tensor)
+    assert got.dtype == np.float32 and got.shape == (2, 256)
+    np.testing.assert_array_equal(got, np.array(want, dtype=np.float32))
+
+
+def test_a_type_gguf_cannot_dequantise_is_named(tmp_path):
+    tensor = one_tensor_file(tmp_path / "i32.gguf", np.arange(64, dtype=np.int32).reshape(2, 32))
+    with pytest.raises(UnsupportedModelError, match="tensor 'probe' is stored as I32; this engine"):
+        dequantize(tensor)
+
+
 def test_config_comes_from_the_metadata(tiny_gguf):
     tiny = tiny_gguf("F32", n_layers=3)
     cfg = load_tiny(tiny.path).config
@@ -107,7 +172,9 @@ def test_translate_name():
 
 def test_unknown_architecture(tiny_gguf):
     tiny = tiny_gguf(arch="gpt2")
-    with pytest.raises(UnsupportedModelError, match="'gpt2'.*llama"):
+    with pytest.raises(
+        UnsupportedModelError, match="'gpt2' model; this engine runs llama and qwen2"
+    ):
         load_tiny(tiny.path)
 
 

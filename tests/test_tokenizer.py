@@ -92,7 +92,7 @@ def test_split_character_shows_as_replacement(tiny):
 
 def spec(**changes) -> TokenizerSpec:
     fields = {"model": "gpt2", "pre": "smollm", "tokens": byte_chars(), "merges": []}
-    fields["token_types"] = [1] * 256
+    fields |= {"token_types": [1] * 256, "scores": [], "add_space_prefix": False}
     return TokenizerSpec(**(fields | changes))
 
 
@@ -101,9 +101,9 @@ def test_unknown_pre_tokenizer_is_named():
         build_tokenizer(spec(pre="qwen9"))
 
 
-def test_non_bpe_vocabulary_is_refused():
-    with pytest.raises(UnsupportedModelError, match="tokenizer model is 'llama'"):
-        build_tokenizer(spec(model="llama"))
+def test_unigram_vocabulary_is_refused():
+    with pytest.raises(UnsupportedModelError, match="tokenizer model is 't5'"):
+        build_tokenizer(spec(model="t5"))
 
 
 @pytest.mark.parametrize(
@@ -112,6 +112,7 @@ def test_non_bpe_vocabulary_is_refused():
         ("smollm", ["in", "Ġ", "1", "9", "6", "9"]),
         ("gpt2", ["in", "Ġ1969"]),
         ("llama-bpe", ["in", "Ġ", "196", "9"]),  # numbers in groups of at most three digits
+        ("qwen2", ["in", "Ġ", "1", "9", "6", "9"]),
     ],
 )
 def test_pre_tokenizers_split_numbers_their_own_way(pre, pieces):

@@ -18,6 +18,7 @@ class ModelConfig:
     rope_base: float
     norm_eps: float
     tied_embeddings: bool  # the unembedding reuses the token embedding
+    qkv_bias: bool  # the query, key and value projections add a bias (Qwen2)
 
     @property
     def group_size(self) -> int:

@@ -111,6 +111,8 @@ def split_heads(x: np.ndarray, n_heads: int) -> np.ndarray:
 def attention(x, w: Weights, p: str, cfg: ModelConfig, rope, hook) -> np.ndarray:
     n, q_width, kv_width = x.shape[0], cfg.n_heads * cfg.d_head, cfg.n_kv_heads * cfg.d_head
     qkv = x @ w[p + "qkv"]  # [n, (n_heads + 2 n_kv_heads) d_head]: one product for all three
+    if cfg.qkv_bias:
+        qkv += w[p + "qkv_bias"]
     q = hook(p + "attn.q", apply_rope(split_heads(qkv[:, :q_width], cfg.n_heads), *rope))
     k = hook(
         p + "attn.k",

@@ -3,9 +3,13 @@
 Checkpoint names are translated here, once, into this package's names; every tensor's name and
 shape is checked before the model runs. Weights are returned in float32 with the checkpoint's
 [out, in] orientation, so a linear layer is `x @ W.T`.
+
+The architectures this engine runs differ only in what `ARCHITECTURES` records about them; the
+forward pass never asks which one it is running.
 """
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +18,23 @@ from ..errors import ModelFileError, UnsupportedModelError
 from .config import ModelConfig
 from .tokenizer import TokenizerSpec
 
-SUPPORTED_ARCHITECTURES = ("llama",)
 GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """How one GGUF architecture is stored; its metadata keys all start with its name."""
+
+    qk_interleaved: bool  # llama.cpp reordered the Q and K rows for its adjacent-pair RoPE
+    qkv_bias: bool  # the file holds attn_q.bias, attn_k.bias and attn_v.bias for every layer
+
+
+ARCHITECTURES = {
+    # Llama 2 and 3, TinyLlama, Mistral, SmolLM: llama.cpp converts them all to "llama"
+    "llama": Architecture(qk_interleaved=True, qkv_bias=False),
+    # Qwen2 keeps the checkpoint's row order: llama.cpp runs it with the half-rotation RoPE
+    "qwen2": Architecture(qk_interleaved=False, qkv_bias=True),
+}
 
 # GGUF tensor name -> our name; "{l}" is the layer index.
 _LAYER_NAMES = {
@@ -23,6 +42,9 @@ _LAYER_NAMES = {
     "attn_q.weight": "attn.W_Q",
     "attn_k.weight": "attn.W_K",
     "attn_v.weight": "attn.W_V",
+    "attn_q.bias": "attn.b_Q",
+    "attn_k.bias": "attn.b_K",
+    "attn_v.bias": "attn.b_V",
     "attn_output.weight": "attn.W_O",
     "ffn_norm.weight": "mlp_norm.w",
     "ffn_gate.weight": "mlp.W_gate",
@@ -54,6 +76,14 @@ def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
             p + "attn.W_Q": (cfg.n_heads * dh, d),
             p + "attn.W_K": (cfg.n_kv_heads * dh, d),
             p + "attn.W_V": (cfg.n_kv_heads * dh, d),
+        }
+        if cfg.qkv_bias:
+            shapes |= {
+                p + "attn.b_Q": (cfg.n_heads * dh,),
+                p + "attn.b_K": (cfg.n_kv_heads * dh,),
+                p + "attn.b_V": (cfg.n_kv_heads * dh,),
+            }
+        shapes |= {
             p + "attn.W_O": (d, cfg.n_heads * dh),
             p + "mlp_norm.w": (d,),
             p + "mlp.W_gate": (cfg.d_mlp, d),
@@ -108,9 +138,10 @@ def _field(reader, key: str, default=None):
 
 def read_config(reader, path: Path) -> ModelConfig:
     arch = _field(reader, "general.architecture")
-    if arch not in SUPPORTED_ARCHITECTURES:
+    if arch not in ARCHITECTURES:
+        known = " and ".join(ARCHITECTURES)
         raise UnsupportedModelError(
-            f"{path.name} is a {arch!r} model; this engine runs {', '.join(SUPPORTED_ARCHITECTURES)}"
+            f"{path.name} is a {arch!r} model; this engine runs {known} models"
         )
     names = {t.name for t in reader.tensors}
     n_heads = int(_field(reader, f"{arch}.attention.head_count"))
@@ -140,18 +171,22 @@ def read_config(reader, path: Path) -> ModelConfig:
         rope_base=float(_field(reader, f"{arch}.rope.freq_base", 10000.0)),
         norm_eps=float(_field(reader, f"{arch}.attention.layer_norm_rms_epsilon")),
         tied_embeddings="output.weight" not in names,
+        qkv_bias=ARCHITECTURES[arch].qkv_bias,
     )
 
 
 def read_tokenizer_spec(reader) -> TokenizerSpec:
     if "tokenizer.ggml.tokens" not in reader.fields:
         raise UnsupportedModelError("the GGUF file carries no tokenizer vocabulary")
+    tokens = list(_field(reader, "tokenizer.ggml.tokens"))
     return TokenizerSpec(
         model=str(_field(reader, "tokenizer.ggml.model")),
         pre=str(_field(reader, "tokenizer.ggml.pre", "default")),
-        tokens=list(_field(reader, "tokenizer.ggml.tokens")),
+        tokens=tokens,
         merges=list(_field(reader, "tokenizer.ggml.merges", [])),
         token_types=[int(t) for t in _field(reader, "tokenizer.ggml.token_type", [1])],
+        scores=[float(s) for s in _field(reader, "tokenizer.ggml.scores", [0.0] * len(tokens))],
+        add_space_prefix=bool(_field(reader, "tokenizer.ggml.add_space_prefix", True)),
     )
 
 
@@ -166,7 +201,8 @@ def unpermute_qk(w: np.ndarray, n_heads: int) -> np.ndarray:
     return w.reshape(n_heads, rows // n_heads // 2, 2, cols).swapaxes(1, 2).reshape(rows, cols)
 
 
-def _dequantize(tensor) -> np.ndarray:
+def dequantize(tensor) -> np.ndarray:
+    """A GGUF tensor as float32 in numpy order; any type gguf can dequantise is accepted."""
     from gguf import GGMLQuantizationType, quants
 
     kind = GGMLQuantizationType(tensor.tensor_type)
@@ -177,7 +213,8 @@ def _dequantize(tensor) -> np.ndarray:
         return quants.dequantize(tensor.data, kind).astype(np.float32, copy=False).reshape(shape)
     except NotImplementedError as e:
         raise UnsupportedModelError(
-            f"tensor {tensor.name!r} is stored as {kind.name}, which gguf cannot dequantise"
+            f"tensor {tensor.name!r} is stored as {kind.name}; this engine reads the types gguf "
+            "can dequantise, such as F16, BF16, Q8_0, Q4_0 and the K-quants"
         ) from e
 
 
@@ -190,13 +227,19 @@ def iter_weights(
     missing = [name for name in shapes if name not in by_name]
     if missing:
         raise UnsupportedModelError(f"the GGUF file lacks tensor(s) {', '.join(missing[:5])}")
+    extra = [by_name[name].name for name in by_name if name not in shapes]
+    if extra:
+        raise UnsupportedModelError(
+            f"the GGUF file holds tensor {extra[0]!r}, which a {cfg.architecture!r} model lacks"
+        )
+    interleaved = ARCHITECTURES[cfg.architecture].qk_interleaved
     for i, (name, shape) in enumerate(shapes.items()):
-        w = _dequantize(by_name[name])
+        w = dequantize(by_name[name])
         if w.shape != shape:
             raise UnsupportedModelError(f"tensor {name!r} has shape {w.shape}, expected {shape}")
-        if name.endswith("attn.W_Q"):
+        if interleaved and name.endswith("attn.W_Q"):
             w = unpermute_qk(w, cfg.n_heads)
-        elif name.endswith("attn.W_K"):
+        elif interleaved and name.endswith("attn.W_K"):
             w = unpermute_qk(w, cfg.n_kv_heads)
         if progress:
             progress(i + 1, len(shapes), name)

@@ -16,7 +16,7 @@ from ..errors import (
 from .config import ModelConfig
 from .forward import Edit, Hooks, forward, select_names, trace_names
 from .gguf_file import Progress
-from .tokenizer import byte_decoder
+from .tokenizer import is_sentencepiece, piece_decoder, words_at_spaces
 from .trace import Token, Trace
 from .weights import Weights, convert, default_cache_dir, load_cached, named_views, random_packed
 
@@ -34,6 +34,15 @@ def default_model_path() -> Path:
     if not path.is_file():
         raise ModelFileError(f"{path} is missing; reinstall the model with: {INSTALL_HINT}")
     return path
+
+
+def _drop_added_space(text: str, texts: list[str], spans: list[tuple[int, int]]) -> None:
+    """A SentencePiece tokenizer reads the text as if it began with a space; that space, not in
+    the text, is dropped from the first token, which spans nothing when the space was all of it."""
+    if texts[0].startswith(" ") and not text.startswith(" "):
+        texts[0] = texts[0][1:]
+        if not texts[0]:
+            spans[0] = (spans[0][0], spans[0][0])
 
 
 class Model:
@@ -56,7 +65,8 @@ class Model:
         self.trained = trained
         self.max_tokens = min(max_tokens, config.n_ctx)
         self.source = source
-        self._bytes = byte_decoder()
+        self._piece_bytes = piece_decoder(tokenizer)
+        self._sentencepiece = is_sentencepiece(tokenizer)
 
     @property
     def name(self) -> str:
@@ -80,8 +90,7 @@ class Model:
             raise OutOfRangeError(
                 f"token id {token_id} is outside the vocabulary (0-{self.config.d_vocab - 1})"
             )
-        raw = bytes(self._bytes[c] for c in piece if c in self._bytes)
-        return raw.decode("utf-8", errors="replace")
+        return self._piece_bytes(piece).decode("utf-8", errors="replace")
 
     def encode(self, text: str) -> list[Token]:
         """Split text into tokens, checking it against the token limit."""
@@ -97,11 +106,13 @@ class Model:
                 f"text has {len(enc.ids)} tokens; the limit is {self.max_tokens} "
                 f"(max_tokens, model context {self.config.n_ctx})"
             )
+        texts = [self.token_text(i) for i in enc.ids]
+        spans = list(enc.offsets)
         words = [w if w is not None else -1 - i for i, w in enumerate(enc.word_ids)]
-        return [
-            Token(int(i), self.token_text(i), s, e, words[k])
-            for k, (i, (s, e)) in enumerate(zip(enc.ids, enc.offsets))
-        ]
+        if self._sentencepiece:
+            _drop_added_space(text, texts, spans)
+            words = words_at_spaces(words, texts)
+        return [Token(int(i), t, s, e, w) for i, t, (s, e), w in zip(enc.ids, texts, spans, words)]
 
     def tokenize(self, text: str) -> list[str]:
         return [t.text for t in self.encode(text)]

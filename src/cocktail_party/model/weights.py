@@ -2,10 +2,11 @@
 memory-mapped cache of them, and the untrained twin.
 
 The forward pass reads "packed" matrices laid out [in, out], so that every linear layer is one
-contiguous `x @ W`, with the query, key and value projections side by side in one matrix and the
-gate and up projections in another: fewer, larger products run faster. Users and analyses read
-the checkpoint's names (`blocks.3.attn.W_Q`, [out, in]); those are views into the packed arrays,
-so nothing is stored twice.
+contiguous `x @ W`, with the query, key and value projections side by side in one matrix (and
+their biases, where a model has them, in one vector) and the gate and up projections in another:
+fewer, larger products run faster. Users and analyses read the checkpoint's names
+(`blocks.3.attn.W_Q`, `blocks.3.attn.b_Q`, [out, in]); those are views into the packed arrays, so
+nothing is stored twice.
 
 Dequantising a GGUF file takes seconds; the cache keeps the packed arrays as one raw float32 file
 plus a JSON index, so that a later start maps it into memory in milliseconds. It is keyed by the
@@ -24,13 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from .config import ModelConfig
-from .gguf_file import Progress, iter_weights, open_gguf
+from .gguf_file import Progress, expected_shapes, iter_weights, open_gguf
 from .tokenizer import build_tokenizer
 
 log = logging.getLogger("cocktail_party")
 
 Weights = dict[str, np.ndarray]
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: optional per-layer qkv_bias
 
 
 def packed_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -45,6 +46,10 @@ def packed_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
         shapes |= {
             p + "attn_norm": (d,),
             p + "qkv": (d, (cfg.n_heads + 2 * cfg.n_kv_heads) * dh),
+        }
+        if cfg.qkv_bias:
+            shapes[p + "qkv_bias"] = ((cfg.n_heads + 2 * cfg.n_kv_heads) * dh,)
+        shapes |= {
             p + "out": (cfg.n_heads * dh, d),
             p + "mlp_norm": (d,),
             p + "gate_up": (d, 2 * cfg.d_mlp),
@@ -57,9 +62,12 @@ def _pack_layer(w: Weights, p: str) -> Weights:
     """One layer's named [out, in] weights as packed [in, out] arrays."""
     qkv = np.concatenate([w[p + "attn.W_Q"], w[p + "attn.W_K"], w[p + "attn.W_V"]])
     gate_up = np.concatenate([w[p + "mlp.W_gate"], w[p + "mlp.W_up"]])
-    return {
-        p + "attn_norm": w[p + "attn_norm.w"],
-        p + "qkv": np.ascontiguousarray(qkv.T),
+    packed = {p + "attn_norm": w[p + "attn_norm.w"], p + "qkv": np.ascontiguousarray(qkv.T)}
+    if p + "attn.b_Q" in w:
+        packed[p + "qkv_bias"] = np.concatenate(
+            [w[p + "attn.b_Q"], w[p + "attn.b_K"], w[p + "attn.b_V"]]
+        )
+    return packed | {
         p + "out": np.ascontiguousarray(w[p + "attn.W_O"].T),
         p + "mlp_norm": w[p + "mlp_norm.w"],
         p + "gate_up": np.ascontiguousarray(gate_up.T),
@@ -72,6 +80,7 @@ def pack(
 ) -> Iterator[tuple[str, np.ndarray]]:
     """Turn named weights, arriving in `expected_shapes` order, into packed arrays, one layer at
     a time so that no more than a layer is held twice."""
+    per_layer = sum(name.startswith("blocks.0.") for name in expected_shapes(cfg))
     pending: Weights = {}
     layer = 0
     for name, w in named:
@@ -86,7 +95,7 @@ def pack(
             yield "final_norm", w
         else:
             pending[name] = w
-            if len(pending) == 9:  # every weight of one block has arrived
+            if len(pending) == per_layer:  # every weight of one block has arrived
                 yield from _pack_layer(pending, f"blocks.{layer}.").items()
                 pending, layer = {}, layer + 1
 
@@ -109,6 +118,11 @@ def named_views(packed: Weights, cfg: ModelConfig) -> Weights:
             p + "attn.W_Q": qkv[:q],
             p + "attn.W_K": qkv[q : q + kv],
             p + "attn.W_V": qkv[q + kv :],
+        }
+        if cfg.qkv_bias:
+            b = packed[p + "qkv_bias"]
+            w |= {p + "attn.b_Q": b[:q], p + "attn.b_K": b[q : q + kv], p + "attn.b_V": b[q + kv :]}
+        w |= {
             p + "attn.W_O": packed[p + "out"].T,
             p + "mlp_norm.w": packed[p + "mlp_norm"],
             p + "mlp.W_gate": gate_up[: cfg.d_mlp],
@@ -217,12 +231,15 @@ def _remove_stale(cache_dir: Path, source_path: str, keep: Path) -> None:
 
 
 def random_packed(cfg: ModelConfig, seed: int = 0) -> Weights:
-    """Untrained weights: every matrix entry drawn from N(0, 0.02²), every norm scale 1."""
+    """Untrained weights: every matrix entry drawn from N(0, 0.02²), every norm scale 1, every
+    bias 0."""
     rng = np.random.default_rng(seed)
     weights = {}
     for name, shape in packed_shapes(cfg).items():
         if name.endswith("norm"):
             weights[name] = np.ones(shape, dtype=np.float32)
+        elif name.endswith("bias"):
+            weights[name] = np.zeros(shape, dtype=np.float32)
         else:
             weights[name] = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)
     return weights
