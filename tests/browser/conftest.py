@@ -86,3 +86,15 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def serious_violations(page, context: str | None = None) -> list[tuple[str, str, int]]:
+    """axe-core's serious and critical findings on the page (or one part of it)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context) if context else Axe().run(page)
+    return [
+        (v["id"], v["impact"], len(v["nodes"]))
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -3,8 +3,7 @@
 from urllib.parse import urlencode
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from conftest import open_guide, screenshot
+from conftest import open_guide, screenshot, serious_violations
 
 DRAWN = "#chapter-2[data-drawn=true]"
 
@@ -99,10 +98,4 @@ def test_a_new_sentence_keeps_the_head(page):
 
 def test_no_serious_accessibility_violations(page):
     open_chapter(page)
-    results = Axe().run(page)
-    bad = [
-        (v["id"], v["impact"], len(v["nodes"]))
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == []
+    assert serious_violations(page) == []

@@ -12,6 +12,25 @@ def logit_direction(model: Model, token: int) -> np.ndarray:
     return model.weights["final_norm.w"] * unembed_matrix(model.weights, model.config)[token]
 
 
+def answer_direction(
+    model: Model, trace: Trace, token: int | str | None, position: int
+) -> tuple[int, int, np.ndarray, float]:
+    """(position, token id, direction, rms): the residual direction whose dot product with a
+    part of the final residual stream is that part's share of the token's logit, and the root
+    mean square of that final residual stream.
+
+    The final RMSNorm's scale is taken from the actual run and held fixed (see
+    `logit_attribution`); the token defaults to the model's top guess at that position.
+    """
+    pos = position_of(trace, position)
+    if token is None:
+        token = int(np.argmax(trace.logits[pos]))
+    tid = token_id(model, token)
+    last = trace[f"blocks.{model.config.n_layers - 1}.resid_post"][pos]
+    scale = float(final_scale(model, last)[0])
+    return pos, tid, logit_direction(model, tid) * scale, 1.0 / scale
+
+
 def head_results(model: Model, trace: Trace, layer: int, pos: int) -> np.ndarray:
     """What each head of `layer` wrote into the residual stream at `pos`, [n_heads, d_model]."""
     cfg = model.config
@@ -33,14 +52,8 @@ def logit_attribution(
     is the sum of z_h · W_O_h over its heads. Direct effects only: a part's influence through
     later layers is not counted here (see ablation for that).
     """
-    pos = position_of(trace, position)
+    pos, tid, direction, rms = answer_direction(model, trace, token, position)
     n_layers = model.config.n_layers
-    if token is None:
-        token = int(np.argmax(trace.logits[pos]))
-    tid = token_id(model, token)
-    scale = float(final_scale(model, trace[f"blocks.{n_layers - 1}.resid_post"][pos])[0])
-    direction = logit_direction(model, tid) * scale
-
     heads = [head_results(model, trace, layer, pos) @ direction for layer in range(n_layers)]
     mlp = [float(trace[f"blocks.{layer}.mlp_out"][pos] @ direction) for layer in range(n_layers)]
     embed = float(trace["embed"][pos] @ direction)
@@ -49,7 +62,7 @@ def logit_attribution(
         "position": pos,
         "token": {"id": tid, "token": model.token_text(tid)},
         "logit": float(trace.logits[pos, tid]),
-        "rms": 1.0 / scale,
+        "rms": rms,
         "embed": embed,
         "attn": attn,
         "heads": [[float(x) for x in h] for h in heads],

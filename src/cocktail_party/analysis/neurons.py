@@ -4,8 +4,8 @@ import numpy as np
 
 from ..model import Model, Trace
 from ..model.forward import unembed_matrix
-from .attribution import logit_direction
-from .common import check_layer_head, final_scale, position_of, token_id, top_tokens
+from .attribution import answer_direction
+from .common import check_layer_head, top_tokens
 
 
 def neuron_logit_effects(model: Model, layer: int, direction: np.ndarray) -> np.ndarray:
@@ -35,13 +35,8 @@ def top_neurons(
     divided by the final residual's root mean square, the same fixed-scale convention as
     `logit_attribution`, so a layer's neuron pushes sum to that layer's MLP share.
     """
-    pos = position_of(trace, position)
+    pos, tid, direction, _ = answer_direction(model, trace, token, position)
     n_layers = model.config.n_layers
-    if token is None:
-        token = int(np.argmax(trace.logits[pos]))
-    tid = token_id(model, token)
-    scale = float(final_scale(model, trace[f"blocks.{n_layers - 1}.resid_post"][pos])[0])
-    direction = logit_direction(model, tid) * scale
     pushes = np.stack(
         [
             trace[f"blocks.{layer}.mlp.post"][pos] * neuron_logit_effects(model, layer, direction)
