@@ -70,3 +70,17 @@ def test_errors_are_one_line_and_exit_2(capsys, real_model, argv, words):
     assert code == 2
     assert out == ""
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("host, warned", [(None, False), ("0.0.0.0", True)])
+def test_serve_binds_locally_unless_told_and_then_warns(
+    capsys, monkeypatch, real_model, host, warned
+):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    code, _, err = run(capsys, "serve", *(["--host", host] if host else []))
+    assert code == 0
+    assert calls[0]["host"] == (host or "127.0.0.1") and calls[0]["port"] == 8000
+    assert ("other machines on the network can reach the guide" in err) is warned

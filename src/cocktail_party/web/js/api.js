@@ -12,6 +12,9 @@ export class ApiError extends Error {
 
 const cache = new Map();
 const exported = document.querySelector('meta[name="cocktail-party-export"]');
+
+// Whether this page is an exported copy answered from precomputed files.
+export const isExport = exported !== null;
 const LIVE_ONLY =
   "This copy of the guide holds only its curated sentences and prompts. For a text of your " +
   "own, run the live guide: `cocktail-party serve`.";

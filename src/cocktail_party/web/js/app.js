@@ -1,6 +1,6 @@
 // The guide's entry point: reads the model's facts, builds the state, starts each chapter.
 
-import { get, showError } from "./api.js";
+import { get, isExport, showError } from "./api.js";
 import { createStore, readUrl } from "./state.js";
 import { initChapter1 } from "./chapter1.js";
 import { initChapter2 } from "./chapter2.js";
@@ -34,6 +34,9 @@ function initTabs(store) {
 }
 
 async function main() {
+  for (const el of document.querySelectorAll("[data-when]")) {
+    el.hidden = el.dataset.when !== (isExport ? "exported" : "live");
+  }
   const info = await get("/api/info");
   const cfg = info.model.config;
   for (const el of document.querySelectorAll("[data-model-name]")) el.textContent = info.model.name;

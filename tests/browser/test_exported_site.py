@@ -131,6 +131,11 @@ def test_chapter3_flow_reaches_the_answer(spage, site):
     assert_clean(spage)
 
 
+def test_the_copy_says_its_numbers_were_computed_when_it_was_made(spage):
+    assert spage.locator('.tagline[data-when="exported"]').is_visible()
+    assert not spage.locator('.tagline[data-when="live"]').is_visible()
+
+
 def test_a_text_of_ones_own_asks_for_the_live_server(spage):
     spage.fill("#ch1-text", FREE)
     spage.press("#ch1-text", "Enter")
