@@ -131,3 +131,16 @@ def test_no_serious_accessibility_violations(page, width):
     page.set_viewport_size({"width": width, "height": 900})
     open_chapter(page)
     assert serious_violations(page) == []
+
+
+def test_a_role_grid_works_from_the_keyboard(page):
+    open_chapter(page)
+    grid = page.locator('[data-role="induction"] [data-r="grid"]')
+    grid.wait_for()
+    grid.focus()
+    for key in ("ArrowDown", "ArrowDown", "ArrowRight", "Enter"):
+        page.keyboard.press(key)
+    page.wait_for_selector('[data-c3="ablation"][data-cut="head2.1"]', timeout=60_000)
+    assert "cut=head2.1" in page.url
+    assert "layer 2, head 1" in grid.get_attribute("aria-label")
+    assert page.errors == []

@@ -19,7 +19,7 @@ function roleTitle(role) {
   return words[0].toUpperCase() + words.slice(1);
 }
 
-function drawGrid(canvas, scores) {
+function drawGrid(canvas, scores, cursor = null) {
   const nLayers = scores.length;
   const nHeads = scores[0].length;
   const width = MARGIN.left + nHeads * CELL.w;
@@ -48,6 +48,48 @@ function drawGrid(canvas, scores) {
       ctx.fillRect(MARGIN.left + h * CELL.w, y, CELL.w - 1, CELL.h - 1);
     });
   });
+  if (cursor) {
+    // the keyboard's place: a thick outline, so it shows on any shade
+    ctx.strokeStyle = "#f2b705";
+    ctx.lineWidth = 2;
+    const [layer, head] = cursor;
+    ctx.strokeRect(MARGIN.left + head * CELL.w, MARGIN.top + layer * CELL.h, CELL.w - 1, CELL.h - 1);
+  }
+}
+
+const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+
+// Arrow keys walk the grid, Enter or Space removes the head under the outline.
+function keyboard(canvas, scores, title, store) {
+  let cursor = [0, 0];
+  const describe = () => {
+    const [layer, head] = cursor;
+    const score = scores[layer][head].toFixed(2);
+    canvas.setAttribute(
+      "aria-label",
+      `${title} score of every head; layer ${layer}, head ${head}: ${score}. ` +
+        "Arrow keys move, Enter removes this head.",
+    );
+  };
+  canvas.tabIndex = 0;
+  describe();
+  canvas.addEventListener("focus", () => drawGrid(canvas, scores, cursor));
+  canvas.addEventListener("blur", () => drawGrid(canvas, scores));
+  canvas.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      store.set({ ablate: headCut(...cursor) });
+      return;
+    }
+    const move = MOVES[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const layer = Math.max(0, Math.min(scores.length - 1, cursor[0] + move[0]));
+    const head = Math.max(0, Math.min(scores[0].length - 1, cursor[1] + move[1]));
+    cursor = [layer, head];
+    describe();
+    drawGrid(canvas, scores, cursor);
+  });
 }
 
 // The head under a click on a grid, or null.
@@ -71,7 +113,7 @@ export function initRoles(el, store) {
       part("definition").textContent = answer.definitions[role];
       const canvas = part("grid");
       drawGrid(canvas, scores);
-      canvas.setAttribute("aria-label", `${roleTitle(role)} score of every head`);
+      keyboard(canvas, scores, roleTitle(role), store);
       canvas.addEventListener("click", (event) => {
         const hit = headAt(canvas, event, scores);
         if (hit) store.set({ ablate: headCut(...hit) });
