@@ -16,7 +16,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -92,10 +91,11 @@ def load(args) -> int:
 
 async def soak(url: str, proc: psutil.Process, total: int, concurrency: int) -> dict:
     """Send `total` mixed requests; RSS after the first tenth (caches filled) and at the end."""
-    info = httpx.get(f"{url}/api/info").json()
+    async with httpx.AsyncClient(timeout=120) as client:
+        info = (await client.get(f"{url}/api/info")).json()
     examples = [e["text"] for e in info["examples"]]
     rng = random.Random(0)
-    words = "the old cat saw a bright river near our quiet city and then slept".split()
+    words = ["the", "old", "cat", "saw", "a", "bright", "river", "near", "our", "quiet", "city", "and", "then", "slept"]
     errors, done, marks = 0, 0, {}
 
     async def one(client: httpx.AsyncClient, i: int) -> None:

@@ -5,11 +5,49 @@ import random
 
 from locust import HttpUser, between, task
 
-WORDS = (
-    "the a my our their quiet bright old young clever tired happy cat dog teacher student "
-    "river city garden window letter song idea morning evening saw found wrote carried "
-    "opened liked remembered near under after before because while and but then"
-).split(" ")
+WORDS = [
+    "the",
+    "a",
+    "my",
+    "our",
+    "their",
+    "quiet",
+    "bright",
+    "old",
+    "young",
+    "clever",
+    "tired",
+    "happy",
+    "cat",
+    "dog",
+    "teacher",
+    "student",
+    "river",
+    "city",
+    "garden",
+    "window",
+    "letter",
+    "song",
+    "idea",
+    "morning",
+    "evening",
+    "saw",
+    "found",
+    "wrote",
+    "carried",
+    "opened",
+    "liked",
+    "remembered",
+    "near",
+    "under",
+    "after",
+    "before",
+    "because",
+    "while",
+    "and",
+    "but",
+    "then",
+]
 STATIC = ("/", "/js/app.js", "/js/state.js", "/js/api.js", "/css/base.css")
 
 

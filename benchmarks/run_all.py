@@ -14,7 +14,9 @@ HERE = Path(__file__).resolve().parent
 
 def run(title: str, *argv: str) -> int:
     print(f"\n=== {title} ===", flush=True)
-    return subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], cwd=HERE).returncode
+    return subprocess.run(
+        [sys.executable, str(HERE / argv[0]), *argv[1:]], cwd=HERE, check=False
+    ).returncode
 
 
 def main() -> int:

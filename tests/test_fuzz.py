@@ -24,19 +24,23 @@ SETTINGS = settings(
 )
 
 
+def generated_cases_of(operation, counts: Counter[str]):
+    """A hypothesis test that calls one operation with generated requests and checks answers."""
+
+    @SETTINGS
+    @given(case=operation.as_strategy())
+    def check(case) -> None:
+        counts[operation.label] += 1
+        case.call_and_validate(excluded_checks=EXCLUDED)
+
+    return check
+
+
 def test_api_answers_every_generated_request(real_model):
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(real_model))
     counts: Counter[str] = Counter()
     for result in schema.get_all_operations():
-        operation = result.ok()
-
-        @SETTINGS
-        @given(case=operation.as_strategy())
-        def check(case) -> None:
-            counts[operation.label] += 1
-            case.call_and_validate(excluded_checks=EXCLUDED)
-
-        check()
+        generated_cases_of(result.ok(), counts)()
     total = sum(counts.values())
     print(f"\n{total} generated cases: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     assert len(counts) >= 12, f"only {sorted(counts)} were exercised"

@@ -10,8 +10,13 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTIFACTS = Path(os.environ.get("COCKTAIL_PARTY_ARTIFACTS", "test-artifacts"))
 
@@ -35,7 +40,9 @@ def server(real_model):
     from cocktail_party.server.app import create_app
 
     port = _free_port()
-    config = uvicorn.Config(create_app(real_model), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(real_model), host="127.0.0.1", port=port, log_level="warning"
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

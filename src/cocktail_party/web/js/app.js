@@ -23,7 +23,8 @@ function initTabs(store) {
     tab.addEventListener("click", () => store.set({ chapter: Number(tab.dataset.chapter) }));
     tab.addEventListener("keydown", (event) => {
       const i = tabs.indexOf(tab);
-      const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      const moves = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 };
+      const next = moves[event.key];
       if (next === undefined) return;
       event.preventDefault();
       const target = tabs[(next + tabs.length) % tabs.length];

@@ -53,7 +53,8 @@ function drawGrid(canvas, scores, cursor = null) {
     ctx.strokeStyle = "#f2b705";
     ctx.lineWidth = 2;
     const [layer, head] = cursor;
-    ctx.strokeRect(MARGIN.left + head * CELL.w, MARGIN.top + layer * CELL.h, CELL.w - 1, CELL.h - 1);
+    const x = MARGIN.left + head * CELL.w;
+    ctx.strokeRect(x, MARGIN.top + layer * CELL.h, CELL.w - 1, CELL.h - 1);
   }
 }
 

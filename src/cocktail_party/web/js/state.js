@@ -1,5 +1,15 @@
 // One state object for the whole guide, mirrored in the URL so a copied link reopens the view.
 
+// A switch that is off by default and shows in the URL as `param=word` when on.
+function flag(param, word) {
+  return {
+    param,
+    parse: (v) => v === word,
+    fallback: false,
+    write: (v) => (v ? word : null),
+  };
+}
+
 const FIELDS = {
   chapter: { param: "ch", parse: Number, fallback: 1 },
   text: { param: "text", parse: String, fallback: "" },
@@ -7,9 +17,9 @@ const FIELDS = {
   layer: { param: "layer", parse: Number, fallback: null },
   head: { param: "head", parse: Number, fallback: null },
   source: { param: "src", parse: Number, fallback: null },
-  hideSink: { param: "sink", parse: (v) => v === "hide", fallback: false, write: (v) => (v ? "hide" : null) },
-  rawTokens: { param: "tokens", parse: (v) => v === "raw", fallback: false, write: (v) => (v ? "raw" : null) },
-  untrained: { param: "twin", parse: (v) => v === "1", fallback: false, write: (v) => (v ? "1" : null) },
+  hideSink: flag("sink", "hide"),
+  rawTokens: flag("tokens", "raw"),
+  untrained: flag("twin", "1"),
   prompt: { param: "prompt", parse: String, fallback: "" },
   step: { param: "step", parse: Number, fallback: null },
   ablate: { param: "cut", parse: String, fallback: "" },
