@@ -115,6 +115,11 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
     )
     app.state.models = models
 
+    def route(method: str, path: str, summary: str, answer: type):
+        """Register an API route whose answer's schema (and the shared errors) the docs show."""
+        register = app.get if method == "get" else app.post
+        return register(path, summary=summary, response_model=None, responses=ok(answer))
+
     @app.exception_handler(CocktailPartyError)
     async def on_error(request: Request, exc: CocktailPartyError):
         if isinstance(exc, BusyError):
@@ -139,12 +144,7 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
                 f"head {head} is out of range; each layer has 0-{cfg.n_heads - 1}"
             )
 
-    @app.get(
-        "/api/info",
-        summary="The model, the limits and the curated examples",
-        response_model=None,
-        responses=ok(schemas.InfoOut),
-    )
+    @route("get", "/api/info", "The model, the limits and the curated examples", schemas.InfoOut)
     async def info() -> dict:
         from .. import examples
 
@@ -166,21 +166,16 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
 
         return await models.call(work, cached=models.has(req.model, req.text))
 
-    @app.post(
-        "/api/tokenize",
-        summary="Tokens and words of a text",
-        response_model=None,
-        responses=ok(schemas.Tokenized),
-    )
+    @route("post", "/api/tokenize", "Tokens and words of a text", schemas.Tokenized)
     async def tokenize(req: schemas.TextRequest) -> dict:
         tokens = models.trained.encode(req.text)  # the twin shares the tokenizer
         return {"tokens": [t.__dict__ for t in tokens], "n": len(tokens)}
 
-    @app.post(
+    @route(
+        "post",
         "/api/attention",
-        summary="One head's attention on a text, with q·k and values",
-        response_model=None,
-        responses=ok(schemas.AttentionOut),
+        "One head's attention on a text, with q·k and values",
+        schemas.AttentionOut,
     )
     async def attention(req: schemas.AttentionRequest) -> dict:
         check_layer_head(models.trained, req.layer, req.head)
@@ -188,20 +183,20 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
             req, lambda m, trace: views.attention_payload(m, trace, req.layer, req.head)
         )
 
-    @app.post(
+    @route(
+        "post",
         "/api/heads",
-        summary="Every head's pattern as a thumbnail, with sink and entropy",
-        response_model=None,
-        responses=ok(schemas.HeadsOut),
+        "Every head's pattern as a thumbnail, with sink and entropy",
+        schemas.HeadsOut,
     )
     async def heads(req: schemas.TextRequest) -> dict:
         return await with_trace(req, lambda m, trace: views.heads_payload(trace))
 
-    @app.get(
+    @route(
+        "get",
         "/api/weights",
-        summary="W_Q, W_K, W_V of one head: shapes, counts, a picture",
-        response_model=None,
-        responses=ok(schemas.WeightsOut),
+        "W_Q, W_K, W_V of one head: shapes, counts, a picture",
+        schemas.WeightsOut,
     )
     async def weights(
         layer: int = Query(ge=0), head: int = Query(ge=0), model: schemas.ModelName = "trained"
@@ -210,65 +205,44 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
         work = lambda: views.weights_payload(models.get(model), layer, head)
         return await models.call(work, cached=models.ready(model))
 
-    @app.post(
-        "/api/predict",
-        summary="The likeliest next tokens",
-        response_model=None,
-        responses=ok(schemas.PredictOut),
-    )
+    @route("post", "/api/predict", "The likeliest next tokens", schemas.PredictOut)
     async def predict(req: schemas.PredictRequest) -> dict:
         def build(m: Model, trace: Trace) -> dict:
             return {**views.tokens_payload(trace), "top": analysis.top_k(m, trace, k=req.k)}
 
         return await with_trace(req, build)
 
-    @app.post(
-        "/api/lens",
-        summary="Logit lens: the best guesses after every sublayer",
-        response_model=None,
-        responses=ok(schemas.LensOut),
+    @route(
+        "post", "/api/lens", "Logit lens: the best guesses after every sublayer", schemas.LensOut
     )
     async def lens(req: schemas.LensRequest) -> dict:
         return await with_trace(
             req, lambda m, t: analysis.logit_lens(m, t, req.position, req.k, req.target)
         )
 
-    @app.post(
-        "/api/attribution",
-        summary="Direct logit attribution of the answer",
-        response_model=None,
-        responses=ok(schemas.AttributionOut),
+    @route(
+        "post", "/api/attribution", "Direct logit attribution of the answer", schemas.AttributionOut
     )
     async def attribution(req: schemas.PositionRequest) -> dict:
         return await with_trace(
             req, lambda m, t: analysis.logit_attribution(m, t, req.target, req.position)
         )
 
-    @app.post(
-        "/api/neurons",
-        summary="The neurons that push the answer most",
-        response_model=None,
-        responses=ok(schemas.NeuronsOut),
-    )
+    @route("post", "/api/neurons", "The neurons that push the answer most", schemas.NeuronsOut)
     async def neurons(req: schemas.NeuronsRequest) -> dict:
         return await with_trace(
             req, lambda m, t: analysis.top_neurons(m, t, req.target, req.position, k=req.k)
         )
 
-    @app.get(
-        "/api/roles",
-        summary="Measured role scores of every head",
-        response_model=None,
-        responses=ok(schemas.RolesOut),
-    )
+    @route("get", "/api/roles", "Measured role scores of every head", schemas.RolesOut)
     async def roles(model: schemas.ModelName = "trained") -> dict:
         return await models.call(lambda: models.roles(model), cached=models.has_roles(model))
 
-    @app.post(
+    @route(
+        "post",
         "/api/ablate",
-        summary="The answer with chosen heads or MLP layers removed",
-        response_model=None,
-        responses=ok(schemas.AblateOut),
+        "The answer with chosen heads or MLP layers removed",
+        schemas.AblateOut,
     )
     async def ablate(req: schemas.AblateRequest) -> dict:
         def work() -> dict:
@@ -278,12 +252,7 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
 
         return await models.call(work)  # the ablated run is always new: through the gate
 
-    @app.get(
-        "/api/health",
-        summary="Whether the server is up, and its cache",
-        response_model=None,
-        responses=ok(schemas.Health),
-    )
+    @route("get", "/api/health", "Whether the server is up, and its cache", schemas.Health)
     async def health() -> dict:
         return {"ok": True, "cache": models.cache.stats()}
 
