@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from synthetic import assert_same_as_transformers
 
 from cocktail_party import load_model, trace_names
 from cocktail_party.errors import UnknownNameError
@@ -251,16 +252,6 @@ def hf_llama(tiny, weights: dict[str, np.ndarray]):
 @pytest.mark.reference
 @pytest.mark.parametrize(("qtype", "tied"), [("F32", True), ("F32", False), ("Q4_1", True)])
 def test_matches_transformers_on_a_tiny_model(tiny_gguf, qtype, tied):
-    import torch
-
     tiny = tiny_gguf(qtype, n_layers=3, tied=tied, seed=3)
     ours = load_model(tiny.path, use_cache=False).trace(TINY_TEXT)
-    theirs_model = hf_llama(tiny, tiny.stored)
-    with torch.no_grad():
-        theirs = theirs_model(torch.tensor([ours.ids.tolist()]), output_attentions=True)
-
-    attention = np.stack([a[0].numpy() for a in theirs.attentions])
-    assert attention.shape == ours.attention.shape
-    assert np.abs(attention - ours.attention).max() <= 1e-4
-    assert np.abs(theirs.logits[0].numpy() - ours.logits).max() <= 1e-3
-    assert attention[..., 1:, :].max() > 0.5  # not a comparison of two uniform patterns
+    assert_same_as_transformers(ours, hf_llama(tiny, tiny.stored))

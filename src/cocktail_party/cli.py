@@ -12,7 +12,6 @@ import numpy as np
 from . import analysis
 from .errors import CocktailPartyError, InputError
 from .model import Model, load_model
-from .server.runner import stderr_progress
 from .server.views import DIGITS
 
 SHADES = " ░▒▓█"
@@ -119,14 +118,18 @@ def cmd_serve(model: Model, args) -> str:
     return ""
 
 
-def export_progress(done: int, total: int) -> None:
-    """A one-line progress bar on stderr while the export asks its questions."""
-    width = 30
-    filled = width * done // total
-    sys.stderr.write(f"\rexporting [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+def progress_bar(label: str):
+    """A reporter for progress(done, total, ...) that redraws one line on stderr."""
+
+    def report(done: int, total: int, *_) -> None:
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return report
 
 
 def cmd_export(model: Model, args) -> str:
@@ -136,7 +139,7 @@ def cmd_export(model: Model, args) -> str:
         raise InputError("export shows the trained model beside its twin; drop --untrained")
     logging.getLogger().setLevel(logging.WARNING)  # not a line per request over the progress bar
     folder = Path(args.folder)
-    summary = export_site(model, folder, force=args.force, progress=export_progress)
+    summary = export_site(model, folder, force=args.force, progress=progress_bar("exporting"))
     return (
         f"wrote {summary.files} files, {summary.bytes / 1e6:.1f} MB "
         f"({summary.answers} precomputed answers), to {folder}\n"
@@ -205,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             args.model,
             trained=not args.untrained,
             max_tokens=args.max_tokens,
-            progress=stderr_progress,
+            progress=progress_bar("converting weights"),
         )
         output = args.run(model, args)
     except CocktailPartyError as e:

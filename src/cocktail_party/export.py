@@ -8,12 +8,12 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from importlib.resources import files
 from pathlib import Path
 
 from . import examples
 from .errors import CocktailPartyError
 from .model import Model
+from .server.app import create_app, web_root
 
 SCHEMA = "cocktail-party.export/1"
 ANSWERS = "answers"  # the folder of precomputed answers, beside index.html
@@ -63,10 +63,6 @@ def key_hash(key: str) -> str:
     for byte in key.encode("utf-8"):
         h = ((h ^ byte) * FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
     return f"{h:016x}"
-
-
-def web_root() -> Path:
-    return Path(str(files("cocktail_party") / "web"))
 
 
 class _DataTexts(HTMLParser):
@@ -228,8 +224,6 @@ def export_site(
     is not empty needs force=True.
     """
     from fastapi.testclient import TestClient
-
-    from .server.app import create_app
 
     folder = Path(folder)
     check_folder(folder, force)

@@ -6,7 +6,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import Model
-from .common import check_layer_head, softmax, token_id, top_tokens
+from ..model.forward import softmax
+from .common import check_layer_head, token_id, top_tokens
 
 MODES = ("zero", "mean")
 

@@ -48,11 +48,6 @@ def unembed(model: Model, resid: np.ndarray) -> np.ndarray:
     return normed @ unembed_matrix(w, model.config).T
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def top_tokens(model: Model, scores: np.ndarray, k: int, probs: np.ndarray | None = None):
     """The k best entries of a [d_vocab] score vector as plain dicts."""
     best = np.argpartition(-scores, k - 1)[:k]

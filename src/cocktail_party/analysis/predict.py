@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..model import Model, Trace
-from .common import position_of, softmax, token_id, top_tokens, unembed
+from ..model.forward import softmax
+from .common import position_of, token_id, top_tokens, unembed
 
 
 def top_k(model: Model, trace: Trace, position: int = -1, k: int = 10) -> list[dict]:

@@ -176,8 +176,7 @@ def read_config(reader, path: Path) -> ModelConfig:
 
 
 def read_tokenizer_spec(reader) -> TokenizerSpec:
-    if "tokenizer.ggml.tokens" not in reader.fields:
-        raise UnsupportedModelError("the GGUF file carries no tokenizer vocabulary")
+    """The tokenizer's description; read_config has already checked that a vocabulary exists."""
     tokens = list(_field(reader, "tokenizer.ggml.tokens"))
     return TokenizerSpec(
         model=str(_field(reader, "tokenizer.ggml.model")),

@@ -98,7 +98,8 @@ def ok(model: type) -> dict:
     return {200: {"model": model}, **ERROR_RESPONSES}
 
 
-def _web_root() -> Path:
+def web_root() -> Path:
+    """The folder of the guide's static files inside the installed package."""
     return Path(str(files("cocktail_party") / "web"))
 
 
@@ -256,7 +257,7 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
     async def health() -> dict:
         return {"ok": True, "cache": models.cache.stats()}
 
-    app.mount("/", StaticFiles(directory=_web_root(), html=True), name="web")
+    app.mount("/", StaticFiles(directory=web_root(), html=True), name="web")
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(Guard)
     return app

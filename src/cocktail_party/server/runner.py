@@ -3,7 +3,6 @@ bounds how many model runs happen at once and how many may wait."""
 
 import asyncio
 import logging
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -138,15 +137,3 @@ class Models:
         if cached:
             return await anyio.to_thread.run_sync(fn)
         return await self.gate.run(fn)
-
-
-def stderr_progress(done: int, total: int, name: str) -> None:
-    """A one-line progress bar on stderr while the weights are first converted."""
-    width = 30
-    filled = width * done // total
-    sys.stderr.write(
-        f"\rconverting weights [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-    )
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
