@@ -36,3 +36,24 @@ def real_model(user_cache_dir) -> cocktail_party.Model:
 @pytest.fixture(scope="session")
 def twin(real_model) -> cocktail_party.Model:
     return real_model.untrained_twin()
+
+
+NOTEBOOK_CELLS = [
+    "import cocktail_party",
+    'cocktail_party.show("The cat sat on the mat because it was tired.", word="it")',
+    'cocktail_party.show_heads("Mary gave John the book because he asked.", layer=5)',
+    'cocktail_party.show_flow("The capital of France is")',
+]
+
+
+@pytest.fixture(scope="session")
+def notebook_outputs(user_cache_dir) -> list[dict]:
+    """A small notebook run headless in a Jupyter kernel: each code cell's outputs, in order."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COCKTAIL_PARTY_CACHE", str(user_cache_dir))  # the kernel reuses the cache
+        NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    return [cell.outputs for cell in nb.cells]

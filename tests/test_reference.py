@@ -79,8 +79,9 @@ def test_residual_stream_every_layer(runs, real_model, name):
     assert len(hidden) == n_layers + 1
     ours_names = ["embed"] + [f"blocks.{layer}.resid_post" for layer in range(n_layers - 1)]
     # a few channels reach ~2e4; float32 rounding at the largest value seen so far carries on
-    # into every later layer, so the tolerance follows that running scale
+    # into every later layer, so the tolerance follows that running scale (about 80 float32
+    # steps of it: summation order differs between BLAS builds and processors)
     scale = 1.0
     for theirs_h, ours_name in zip(hidden, ours_names + ["final_norm"]):
         scale = max(scale, float(np.abs(theirs_h).max()))
-        assert np.abs(theirs_h - ours[ours_name]).max() <= 2e-6 * scale, ours_name
+        assert np.abs(theirs_h - ours[ours_name]).max() <= 1e-5 * scale, ours_name

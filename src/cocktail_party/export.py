@@ -88,23 +88,37 @@ def curated_texts() -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-def sentence_asks(text: str, heads: list[tuple[int, int]]) -> list[Ask]:
-    """What chapters 1 and 2 request for a sentence: chapter 1 leaves the model at its default,
-    chapter 2 names it and always asks both models."""
+INFO = Ask("GET", "/api/info", {})
+ROLES = Ask("GET", "/api/roles", {})
+
+
+def chapter1_asks(text: str, heads: list[tuple[int, int]]) -> list[Ask]:
+    """What chapter 1 requests for a sentence; it leaves the model at its default."""
     asks = [Ask("POST", "/api/tokenize", {"text": text}), Ask("POST", "/api/heads", {"text": text})]
-    for layer, head in heads:
-        body = {"text": text, "layer": layer, "head": head}
-        asks.append(Ask("POST", "/api/attention", body))
-        asks += [Ask("POST", "/api/attention", {**body, "model": m}) for m in MODELS]
-    return asks
+    bodies = [{"text": text, "layer": layer, "head": head} for layer, head in heads]
+    return asks + [Ask("POST", "/api/attention", body) for body in bodies]
 
 
-def weights_asks(heads: list[tuple[int, int]]) -> list[Ask]:
-    """Chapter 2's weight pictures: every head the pickers offer, of either model."""
+def chapter2_asks(text: str, heads: list[tuple[int, int]]) -> list[Ask]:
+    """What chapter 2 requests for a sentence: it names the model and always asks both."""
+    return [
+        Ask("POST", "/api/attention", {"text": text, "layer": layer, "head": head, "model": m})
+        for layer, head in heads
+        for m in MODELS
+    ]
+
+
+def sentence_asks(text: str, heads: list[tuple[int, int]]) -> list[Ask]:
+    """What chapters 1 and 2 request for a sentence."""
+    return chapter1_asks(text, heads) + chapter2_asks(text, heads)
+
+
+def weights_asks(heads: list[tuple[int, int]], models: Iterable[str] = MODELS) -> list[Ask]:
+    """Chapter 2's weight pictures: every head the pickers offer, of each model."""
     return [
         Ask("GET", "/api/weights", {"layer": str(layer), "head": str(head), "model": m})
         for layer, head in heads
-        for m in MODELS
+        for m in models
     ]
 
 
@@ -121,11 +135,17 @@ def fact_asks(fact: examples.FactPrompt, heads: list[tuple[int, int]], n_heads: 
     """What chapter 3 requests for a fact prompt: the lens, the shares, the neurons, and a rerun
     for every part it offers to remove."""
     body = {"text": fact["text"], "target": fact["answer"]}
+    reruns = [Ask("POST", "/api/ablate", {**body, **cut}) for cut in cuts(heads, n_heads)]
+    return prompt_asks(fact["text"], fact["answer"]) + reruns
+
+
+def prompt_asks(text: str, target: str | None) -> list[Ask]:
+    """What chapter 3 requests to draw a prompt; target None: the model's own top guess."""
+    body = {"text": text, "target": target}
     return [
         Ask("POST", "/api/lens", {**body, "k": 5}),
         Ask("POST", "/api/attribution", body),
         Ask("POST", "/api/neurons", {**body, "k": 8}),
-        *(Ask("POST", "/api/ablate", {**body, **cut}) for cut in cuts(heads, n_heads)),
     ]
 
 
@@ -139,13 +159,13 @@ def planned_asks(
     cfg = model.config
     if heads is None:
         heads = [(layer, head) for layer in range(cfg.n_layers) for head in range(cfg.n_heads)]
-    asks = [Ask("GET", "/api/info", {})]
+    asks = [INFO]
     for text in texts:
         asks += sentence_asks(text, heads)
     asks += weights_asks(heads)
     for fact in facts:
         asks += fact_asks(fact, heads, cfg.n_heads)
-    return asks + [Ask("GET", "/api/roles", {})]
+    return asks + [ROLES]
 
 
 def is_export(folder: Path) -> bool:

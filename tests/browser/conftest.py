@@ -105,3 +105,25 @@ def serious_violations(page, context: str | None = None) -> list[tuple[str, str,
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+CHIPS = "#chapter-1 [data-ref=chips] .ch1-chip"
+
+
+def shown_percents(page) -> dict[int, float]:
+    """The percentage on every chip that shows one, by the chip's listening token."""
+    found = {}
+    for el in page.locator(CHIPS).all():
+        text = el.locator(".ch1-chip-pct").inner_text().strip().rstrip("*").strip()
+        if text and el.locator(".ch1-chip-pct").is_visible():
+            found[int(el.get_attribute("data-token"))] = float(text.rstrip("%"))
+    return found
+
+
+def word_weights(att: dict, query: int, shares: list[float]) -> dict[int, float]:
+    """Each word's share of a row in percent, keyed by the word's last token, as the page does."""
+    return {
+        word[-1]: 100 * sum(shares[t] for t in word if t <= query)
+        for word in att["words"]
+        if word[0] <= query
+    }

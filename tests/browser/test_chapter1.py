@@ -4,10 +4,16 @@ typed text stays text, and the keyboard and axe-core find nothing missing."""
 from urllib.parse import urlencode
 
 import pytest
-from conftest import open_guide, screenshot, serious_violations
+from conftest import (
+    CHIPS,
+    open_guide,
+    screenshot,
+    serious_violations,
+    shown_percents,
+    word_weights,
+)
 
 PLAIN = "The unbelievably tall giraffe ate leaves and then it slept."
-CHIPS = "#chapter-1 [data-ref=chips] .ch1-chip"
 
 
 def wait_drawn(page) -> None:
@@ -36,25 +42,6 @@ def attention(page, text: str, layer: int, head: int) -> dict:
 
 def chip(page, token: int):
     return page.locator(f"{CHIPS}[data-token='{token}']")
-
-
-def shown_percents(page) -> dict[int, float]:
-    """The percentage on every chip that shows one, by the chip's listening token."""
-    found = {}
-    for el in page.locator(CHIPS).all():
-        text = el.locator(".ch1-chip-pct").inner_text().strip().rstrip("*").strip()
-        if text and el.locator(".ch1-chip-pct").is_visible():
-            found[int(el.get_attribute("data-token"))] = float(text.rstrip("%"))
-    return found
-
-
-def word_weights(att: dict, query: int, shares: list[float]) -> dict[int, float]:
-    """Each word's share of a row in percent, keyed by the word's last token, as the page does."""
-    return {
-        word[-1]: 100 * sum(shares[t] for t in word if t <= query)
-        for word in att["words"]
-        if word[0] <= query
-    }
 
 
 def test_chapter_loads_the_first_example_without_errors(page):

@@ -7,12 +7,12 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import CHIPS, shown_percents
 
 from cocktail_party import examples, export
 
 EXAMPLE = examples.EXAMPLES[0]
 FACT = examples.FACT_PROMPTS[0]
-CHIPS = "#chapter-1 [data-ref=chips] .ch1-chip"
 FREE = "A sentence of my own, typed in class."
 
 
@@ -60,15 +60,6 @@ def stored(site, method: str, path: str, params: dict) -> dict:
     manifest = json.loads((site / export.MANIFEST).read_text(encoding="utf-8"))
     name = manifest["answers"][export.key_hash(export.Ask(method, path, params).key)]
     return json.loads((site / export.ANSWERS / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def shown_percents(page) -> dict[int, float]:
-    found = {}
-    for el in page.locator(CHIPS).all():
-        text = el.locator(".ch1-chip-pct").inner_text().strip().rstrip("*").strip()
-        if text:
-            found[int(el.get_attribute("data-token"))] = float(text.rstrip("%"))
-    return found
 
 
 def assert_clean(page) -> None:

@@ -1,6 +1,7 @@
 // Talking to the guide's JSON API; every failure becomes an ApiError with a plain message.
 // An exported copy (`cocktail-party export`) has no API: its index.html names a manifest of
 // precomputed answers in a <meta> tag, and each request is answered from those files instead.
+// A notebook view (`cocktail_party.show`) carries its answers inside the page itself.
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -12,6 +13,7 @@ export class ApiError extends Error {
 
 const cache = new Map();
 const exported = document.querySelector('meta[name="cocktail-party-export"]');
+const inline = document.getElementById("cocktail-party-answers");
 
 // Whether this page is an exported copy answered from precomputed files.
 export const isExport = exported !== null;
@@ -19,6 +21,7 @@ const LIVE_ONLY =
   "This copy of the guide holds only its curated sentences and prompts. For a text of your " +
   "own, run the live guide: `cocktail-party serve`.";
 let manifest = null;
+let held = null; // the inline answers, parsed on first use
 
 async function fromServer(method, path, body) {
   const options = { method };
@@ -96,17 +99,32 @@ function loadManifest() {
   return manifest;
 }
 
+// A precomputed answer's entry in a table named by request hashes; a request the table lacks
+// gets the message that says how to get it. The path is split by hand: a notebook view's page
+// has no base URL to parse it against.
+function lookUp(table, method, path, body, missing) {
+  const [pathname, search = ""] = path.split("?");
+  const params = body ?? Object.fromEntries(new URLSearchParams(search));
+  const entry = table[keyHash(`${method} ${pathname} ${canonical(params)}`)];
+  if (entry === undefined) throw new ApiError(missing, 404);
+  return entry;
+}
+
 // Looks the request up in the manifest first, so a text the export lacks costs no request.
 async function fromExport(method, path, body) {
-  const url = new URL(path, document.baseURI);
-  const params = body ?? Object.fromEntries(url.searchParams);
   const { url: base, answers } = await loadManifest();
-  const name = answers[keyHash(`${method} ${url.pathname} ${canonical(params)}`)];
-  if (!name) throw new ApiError(LIVE_ONLY, 404);
+  const name = lookUp(answers, method, path, body, LIVE_ONLY);
   return readFile(new URL(`${name}.json`, base));
 }
 
+// The page's own answers: {answers: {hash: answer}, missing: what to do for any other}.
+async function fromPage(method, path, body) {
+  held ??= JSON.parse(inline.textContent);
+  return lookUp(held.answers, method, path, body, held.missing);
+}
+
 function request(method, path, body) {
+  if (inline) return fromPage(method, path, body);
   return exported ? fromExport(method, path, body) : fromServer(method, path, body);
 }
 

@@ -89,6 +89,7 @@ export function initChapter1(root, { store, info }) {
   }
 
   function setBusy(on) {
+    if (on) root.dataset.drawn = "false";
     for (const name of ["figure", "inside", "sink-panel", "heads-panel"]) {
       parts[name].classList.toggle("busy", on);
     }
@@ -140,6 +141,7 @@ export function initChapter1(root, { store, info }) {
         Object.assign(loaded, { text, heads });
         const { layer, head } = store.get();
         if (layer !== null && head !== null) showHead(layer, head);
+        if (loaded.att && loaded.key === wanted) root.dataset.drawn = "true";
       }
       return heads;
     });
@@ -175,6 +177,7 @@ export function initChapter1(root, { store, info }) {
     fill(parts["kv-note"], { kv: att.kv_head, sharing: att.heads_sharing_kv.join(", ") });
     showNote(state, unitText(att, units[unitOf(units, query)], state.rawTokens), query);
     if (loaded.text === state.text) showHead(state.layer, state.head);
+    root.dataset.drawn = String(loaded.text === state.text);
   }
 
   function showHead(layer, head) {

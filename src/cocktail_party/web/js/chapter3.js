@@ -7,12 +7,13 @@ import { initFlow } from "./ch3-flow.js";
 import { initParts, parseCut } from "./ch3-parts.js";
 import { initRoles } from "./ch3-roles.js";
 
-// The prompt on show and the answer to follow: a fact prompt's own answer, else the model's
-// top guess (the API's default when no target is given).
+// The prompt on show and the answer to follow: the answer the state names, else a fact
+// prompt's own answer, else the model's top guess (the API's default when no target is given).
 function resolve(state, facts) {
   const text = state.prompt || facts[0]?.text || "";
   const fact = facts.find((f) => f.text === text);
-  return { text, target: fact ? fact.answer : null };
+  if (state.target) return { text, target: state.target, why: "chosen" };
+  return fact ? { text, target: fact.answer, why: "fact" } : { text, target: null, why: "own" };
 }
 
 export function initChapter3(root, ctx) {
@@ -22,7 +23,7 @@ export function initChapter3(root, ctx) {
   const flow = initFlow(el, store, info);
   const parts = initParts(root, el, store, info);
   const roles = initRoles(el, store);
-  let loaded = null; // the prompt whose lens, shares and neurons are on screen
+  let loaded = null; // the prompt and answer whose lens, shares and neurons are on screen
   let cutShown = null; // the prompt and removed part whose rerun is on screen
   let rolesAsked = false;
   let latest = 0;
@@ -33,19 +34,18 @@ export function initChapter3(root, ctx) {
     new Option("Your own prompt…", ""),
   );
   picker.addEventListener("change", () => {
-    if (picker.value) store.set({ prompt: picker.value, ablate: "", step: null });
+    if (picker.value) store.set({ prompt: picker.value, target: "", ablate: "", step: null });
     else el("text").focus();
   });
   el("form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = el("text").value;
-    if (text.trim()) store.set({ prompt: text, ablate: "", step: null });
+    if (text.trim()) store.set({ prompt: text, target: "", ablate: "", step: null });
   });
 
   function showTarget(view, token) {
     for (const q of root.querySelectorAll(".c3-target")) q.textContent = tokenLabel(token);
-    el("why-fact").hidden = view.target === null;
-    el("why-own").hidden = view.target !== null;
+    for (const why of ["fact", "own", "chosen"]) el(`why-${why}`).hidden = view.why !== why;
   }
 
   async function load(view) {
@@ -64,12 +64,12 @@ export function initChapter3(root, ctx) {
     flow.show(lens);
     parts.showAttribution(attr);
     parts.showNeurons(neurons, attr);
-    loaded = view.text;
+    loaded = JSON.stringify([view.text, view.target]);
     root.dataset.drawn = "true";
   }
 
   async function loadAblation(view, text) {
-    const key = JSON.stringify([view.text, text]);
+    const key = JSON.stringify([view.text, view.target, text]);
     if (key === cutShown) return;
     cutShown = key;
     const cut = parseCut(text, info.model.config.n_heads);
@@ -96,13 +96,13 @@ export function initChapter3(root, ctx) {
     if (state.chapter !== 3) return flow.stop();
     const view = resolve(state, facts);
     if (!rolesAsked) loadRoles().catch(showError);
-    if (view.text !== loaded) await load(view);
+    if (JSON.stringify([view.text, view.target]) !== loaded) await load(view);
     flow.goTo();
     await loadAblation(view, state.ablate);
   }
 
   store.subscribe((state, changed) => {
-    const watched = ["chapter", "prompt", "step", "ablate"];
+    const watched = ["chapter", "prompt", "target", "step", "ablate"];
     if (watched.some((k) => changed.has(k))) update(state).catch(fail);
   });
   update(store.get()).catch(fail);

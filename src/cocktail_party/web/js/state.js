@@ -21,6 +21,7 @@ const FIELDS = {
   rawTokens: flag("tokens", "raw"),
   untrained: flag("twin", "1"),
   prompt: { param: "prompt", parse: String, fallback: "" },
+  target: { param: "target", parse: String, fallback: "" },
   step: { param: "step", parse: Number, fallback: null },
   ablate: { param: "cut", parse: String, fallback: "" },
 };
@@ -51,8 +52,9 @@ function toSearch(state) {
 
 // createStore returns { get, set, subscribe }. set(changes, {history}) merges changes, writes
 // the URL (push for a new view, replace for small moves) and calls every subscriber once with
-// the new state and the set of keys that changed.
-export function createStore(initial) {
+// the new state and the set of keys that changed. With mirrorUrl false the URL and the history
+// stay untouched: a notebook view's page (about:srcdoc) may not rewrite its address.
+export function createStore(initial, { mirrorUrl = true } = {}) {
   let state = { ...initial };
   const listeners = [];
 
@@ -68,7 +70,7 @@ export function createStore(initial) {
       if (state[key] !== value) changed.add(key);
     }
     state = { ...state, ...changes };
-    if (changed.size && history !== "none") {
+    if (changed.size && history !== "none" && mirrorUrl) {
       const url = toSearch(state);
       if (history === "push") window.history.pushState(null, "", url);
       else window.history.replaceState(null, "", url);
@@ -76,12 +78,14 @@ export function createStore(initial) {
     notify(changed);
   }
 
-  window.addEventListener("popstate", () => {
-    const next = readUrl();
-    const changes = {};
-    for (const key of Object.keys(FIELDS)) if (next[key] !== state[key]) changes[key] = next[key];
-    set(changes, { history: "none" });
-  });
+  if (mirrorUrl) {
+    window.addEventListener("popstate", () => {
+      const next = readUrl();
+      const changes = {};
+      for (const key of Object.keys(FIELDS)) if (next[key] !== state[key]) changes[key] = next[key];
+      set(changes, { history: "none" });
+    });
+  }
 
   return {
     get: () => state,

@@ -1,0 +1,569 @@
+// Saving a view as a figure for slides. The view is rebuilt from what the page laid out: each
+// box, border and line of text at the place the browser put it, the page's own SVG drawings
+// copied, canvases as images. The result is plain SVG (no embedded HTML), so slide and drawing
+// programs read it too; the PNG is that SVG drawn at twice its size. A caption names the sentence
+// and the model. Nothing is drawn twice: the figure is a copy of what the chapters drew.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const XLINK_NS = "http://www.w3.org/1999/xlink";
+const XML_NS = "http://www.w3.org/XML/1998/namespace";
+const PADDING = 16;
+const CAPTION_LINE = 20;
+const CAPTION_SIZE = 14;
+const PNG_SCALE = 2;
+// Left out of a figure: the controls that change the view, and the figure buttons themselves.
+const SKIP = ".controls, .figure-save, template, script, [data-figure-skip]";
+// What an SVG drawing's elements get from the page's style sheets, written onto the copy.
+const SVG_PROPS = [
+  "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray",
+  "stroke-linecap", "stroke-linejoin", "opacity", "font-family", "font-size", "font-weight",
+  "text-anchor", "dominant-baseline",
+];
+
+export class FigureError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "FigureError";
+  }
+}
+
+function viewElement(name) {
+  const el = document.querySelector(`[data-view="${CSS.escape(name)}"]`);
+  if (!el) {
+    const names = [...document.querySelectorAll("[data-view]")].map((v) => v.dataset.view);
+    throw new FigureError(`There is no view called "${name}"; the views are ${names.join(", ")}.`);
+  }
+  return el;
+}
+
+// A view is drawn when its chapter shows it, says it is drawn, and nothing in it is loading.
+function isDrawn(el) {
+  const chapter = el.closest(".chapter");
+  if (!chapter || chapter.hidden || chapter.dataset.drawn !== "true") return false;
+  if (el.closest(".busy, [aria-busy=true]") || el.querySelector(".busy, [aria-busy=true]")) {
+    return false;
+  }
+  return el.getBoundingClientRect().height > 0;
+}
+
+// Resolves once the view is drawn; a view still not drawn after `timeout` ms is an error.
+export function whenDrawn(name, timeout = 60000) {
+  const el = viewElement(name);
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    function check() {
+      if (isDrawn(el)) resolve(el);
+      else if (performance.now() - start > timeout) {
+        const chapter = el.closest(".chapter")?.id ?? "the page";
+        reject(new FigureError(`The view "${name}" was not drawn within ${timeout / 1000} s; ` +
+          `open ${chapter} first and wait until it shows.`));
+      } else setTimeout(check, 50);
+    }
+    check();
+  });
+}
+
+function make(tag, attrs = {}) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  return node;
+}
+
+const round = (x) => Math.round(x * 100) / 100;
+
+// A laid-out rectangle in the figure's coordinates.
+function place(rect, origin) {
+  return {
+    x: round(rect.left - origin.left), y: round(rect.top - origin.top),
+    width: round(rect.width), height: round(rect.height),
+  };
+}
+
+const isPainted = (colour) => colour && colour !== "transparent" && !/,\s*0\)$/.test(colour);
+
+// --- boxes -------------------------------------------------------------------------------------
+
+// A CSS gradient as an SVG one: left to right or top to bottom through its colours; any other
+// kind of gradient is filled with its first colour.
+function gradientFill(image, figure) {
+  const colours = image.match(/rgba?\([^)]*\)/g);
+  if (!colours) return null;
+  if (!/^linear-gradient\((to right|to bottom|rgb)/.test(image)) return colours[0];
+  const id = `g${figure.ids++}`;
+  const across = image.startsWith("linear-gradient(to right");
+  const gradient = make("linearGradient", { id, x2: across ? 1 : 0, y2: across ? 0 : 1 });
+  colours.forEach((colour, i) => {
+    const offset = colours.length > 1 ? i / (colours.length - 1) : 0;
+    gradient.append(make("stop", { offset, "stop-color": colour }));
+  });
+  figure.defs.append(gradient);
+  return `url(#${id})`;
+}
+
+// Solid shadows (no blur), as the chosen word's underline is drawn.
+function drawShadow(cs, at, radius, parent) {
+  const found = cs.boxShadow.match(/^(rgba?\([^)]*\)) (-?[\d.]+)px (-?[\d.]+)px 0px/);
+  if (!found) return;
+  const [, colour, dx, dy] = found;
+  const shadow = { ...at, x: at.x + Number(dx), y: at.y + Number(dy), rx: radius, fill: colour };
+  parent.append(make("rect", shadow));
+}
+
+// A border of four equal sides as one outline; otherwise each side as a strip of its own, and a
+// box of no size with one coloured side (a CSS triangle) as a triangle.
+function drawBorders(cs, at, radius, parent) {
+  const sides = ["Top", "Right", "Bottom", "Left"].map((side) => ({
+    side,
+    width: parseFloat(cs[`border${side}Width`]) || 0,
+    colour: cs[`border${side}Color`],
+    shown: cs[`border${side}Style`] !== "none" && cs[`border${side}Style`] !== "hidden",
+  }));
+  const drawn = sides.filter((s) => s.shown && s.width > 0 && isPainted(s.colour));
+  if (!drawn.length) return;
+  const [top, right, bottom, left] = sides.map((s) => s.width);
+  const same = drawn.length === 4 && drawn.every((s) => s.width === top && s.colour === drawn[0].colour);
+  if (same) {
+    const inset = top / 2;
+    parent.append(make("rect", {
+      x: at.x + inset, y: at.y + inset, width: Math.max(0, at.width - top),
+      height: Math.max(0, at.height - top), rx: Math.max(0, radius - inset), fill: "none",
+      stroke: drawn[0].colour, "stroke-width": top,
+    }));
+    return;
+  }
+  const inner = at.width - left - right <= 0.5 && at.height - top - bottom <= 0.5;
+  if (inner && drawn.length === 1) return drawTriangle(drawn[0], at, parent);
+  for (const s of drawn) {
+    const strip = {
+      Top: { x: at.x, y: at.y, width: at.width, height: s.width },
+      Bottom: { x: at.x, y: at.y + at.height - s.width, width: at.width, height: s.width },
+      Left: { x: at.x, y: at.y, width: s.width, height: at.height },
+      Right: { x: at.x + at.width - s.width, y: at.y, width: s.width, height: at.height },
+    }[s.side];
+    parent.append(make("rect", { ...strip, fill: s.colour }));
+  }
+}
+
+function drawTriangle(side, at, parent) {
+  const { x, y, width: w, height: h } = at;
+  const corners = {
+    Bottom: [[x, y + h], [x + w, y + h], [x + w / 2, y]],
+    Top: [[x, y], [x + w, y], [x + w / 2, y + h]],
+    Left: [[x, y], [x, y + h], [x + w, y + h / 2]],
+    Right: [[x + w, y], [x + w, y + h], [x, y + h / 2]],
+  }[side.side];
+  parent.append(make("polygon", { points: corners.map((p) => p.join(",")).join(" "), fill: side.colour }));
+}
+
+function drawOutline(cs, at, parent) {
+  const width = parseFloat(cs.outlineWidth) || 0;
+  if (cs.outlineStyle === "none" || width === 0 || !isPainted(cs.outlineColor)) return;
+  const grow = (parseFloat(cs.outlineOffset) || 0) + width / 2;
+  parent.append(make("rect", {
+    x: at.x - grow, y: at.y - grow, width: at.width + 2 * grow, height: at.height + 2 * grow,
+    fill: "none", stroke: cs.outlineColor, "stroke-width": width,
+  }));
+}
+
+function drawBox(cs, at, figure, parent) {
+  const radius = parseFloat(cs.borderTopLeftRadius) || 0;
+  if (cs.boxShadow !== "none") drawShadow(cs, at, radius, parent);
+  const gradient = cs.backgroundImage !== "none" ? gradientFill(cs.backgroundImage, figure) : null;
+  const fill = gradient ?? (isPainted(cs.backgroundColor) ? cs.backgroundColor : null);
+  if (fill) parent.append(make("rect", { ...at, rx: radius, fill }));
+  drawBorders(cs, at, radius, parent);
+  drawOutline(cs, at, parent);
+}
+
+// The text a ::before or ::after shows: a string, or a quotation mark of the element's quotes.
+function pseudoText(cs, which) {
+  if (/^".+"$/.test(cs.content)) return JSON.parse(cs.content);
+  const marks = [...cs.quotes.matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+  if (cs.content === "open-quote") return marks[0] ?? (which === "::before" ? "“" : "");
+  if (cs.content === "close-quote") return marks[1] ?? "”";
+  return "";
+}
+
+// An inline ::before or ::after with text (quotation marks, a footnote star), drawn before the
+// element's first line or after its last.
+function drawPseudoText(el, which, cs, figure, parent) {
+  const rects = el.getClientRects();
+  const words = pseudoText(cs, which);
+  if (!rects.length || !words) return;
+  const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const { ascent, height } = fontMetrics(font);
+  const line = which === "::before" ? rects[0] : rects[rects.length - 1];
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = font;
+  const own = getComputedStyle(el);
+  const edge = (side) => parseFloat(own[`padding${side}`]) + parseFloat(own[`border${side}Width`]);
+  const x = which === "::before"
+    ? line.left + edge("Left")
+    : line.right - edge("Right") - ctx.measureText(words).width;
+  const text = make("text", {
+    x: round(x - figure.origin.left),
+    y: round(line.top + (line.height - height) / 2 + ascent - figure.origin.top),
+    ...textStyle(cs),
+  });
+  text.setAttributeNS(XML_NS, "xml:space", "preserve");
+  text.textContent = words;
+  parent.append(text);
+}
+
+// A ::before or ::after: text is drawn in its line; a positioned one with no text (a rule or a
+// pointer) as its box, where the browser puts it inside the element's padding box.
+function drawPseudo(el, which, box, figure, parent) {
+  const cs = getComputedStyle(el, which);
+  if (cs.display === "none" || cs.content === "none" || cs.content === "normal") return;
+  if (cs.content !== '""') return drawPseudoText(el, which, cs, figure, parent);
+  if (cs.position !== "absolute") return;
+  const own = getComputedStyle(el);
+  const matrix = new DOMMatrixReadOnly(cs.transform === "none" ? undefined : cs.transform);
+  const px = (...names) => names.reduce((sum, name) => sum + (parseFloat(cs[name]) || 0), 0);
+  const content = cs.boxSizing === "content-box"; // the page's border-box rule skips pseudos
+  const rect = {
+    left: box.left + parseFloat(own.borderLeftWidth) + parseFloat(cs.left) + matrix.e,
+    top: box.top + parseFloat(own.borderTopWidth) + parseFloat(cs.top) + matrix.f,
+    width: px("width") + (content ? px("paddingLeft", "paddingRight", "borderLeftWidth",
+      "borderRightWidth") : 0),
+    height: px("height") + (content ? px("paddingTop", "paddingBottom", "borderTopWidth",
+      "borderBottomWidth") : 0),
+  };
+  drawBox(cs, place(rect, figure.origin), figure, parent);
+}
+
+// --- text --------------------------------------------------------------------------------------
+
+const metrics = new Map();
+
+// Where the baseline sits in a line box of the font: its ascent, and its ascent plus descent.
+function fontMetrics(font) {
+  if (!metrics.has(font)) {
+    const ctx = document.createElement("canvas").getContext("2d");
+    ctx.font = font;
+    const m = ctx.measureText("Hg");
+    metrics.set(font, { ascent: m.fontBoundingBoxAscent, height: m.fontBoundingBoxAscent +
+      m.fontBoundingBoxDescent });
+  }
+  return metrics.get(font);
+}
+
+function textStyle(cs) {
+  const style = {
+    fill: cs.color, "font-family": cs.fontFamily, "font-size": cs.fontSize,
+    "font-weight": cs.fontWeight,
+  };
+  if (cs.fontStyle !== "normal") style["font-style"] = cs.fontStyle;
+  if (cs.letterSpacing !== "normal") style["letter-spacing"] = cs.letterSpacing;
+  if (cs.fontVariantNumeric !== "normal") style["font-variant-numeric"] = cs.fontVariantNumeric;
+  return style;
+}
+
+function cased(text, transform) {
+  if (transform === "uppercase") return text.toUpperCase();
+  if (transform === "lowercase") return text.toLowerCase();
+  return text;
+}
+
+// The pieces of a text node as laid out: one per line the browser wrapped it onto.
+function lineRuns(node) {
+  const range = document.createRange();
+  const runs = [];
+  for (const word of node.textContent.matchAll(/\S+/g)) {
+    range.setStart(node, word.index);
+    range.setEnd(node, word.index + word[0].length);
+    const rect = range.getBoundingClientRect();
+    if (rect.width === 0) continue;
+    const last = runs.at(-1);
+    if (last && Math.abs(last.rect.top - rect.top) < 1 && rect.left >= last.rect.right - 1) {
+      last.end = word.index + word[0].length;
+      last.rect = { ...last.rect, right: rect.right };
+    } else {
+      runs.push({ start: word.index, end: word.index + word[0].length, rect: {
+        left: rect.left, right: rect.right, top: rect.top, height: rect.height } });
+    }
+  }
+  return runs;
+}
+
+function drawText(node, cs, figure, parent) {
+  if (!node.textContent.trim() || cs.visibility === "hidden") return;
+  const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const { ascent, height } = fontMetrics(font);
+  for (const run of lineRuns(node)) {
+    const baseline = run.rect.top + (run.rect.height - height) / 2 + ascent;
+    const text = make("text", {
+      x: round(run.rect.left - figure.origin.left), y: round(baseline - figure.origin.top),
+      ...textStyle(cs),
+    });
+    text.setAttributeNS(XML_NS, "xml:space", "preserve");
+    const shown = node.textContent.slice(run.start, run.end);
+    const kept = cs.whiteSpace.startsWith("pre") ? shown : shown.replace(/\s+/g, " ");
+    text.textContent = cased(kept, cs.textTransform);
+    parent.append(text);
+  }
+}
+
+// A select shows its chosen option; a text or number field its value.
+function drawField(el, cs, at, figure, parent) {
+  const value = el instanceof HTMLSelectElement ? el.selectedOptions[0]?.text : el.value;
+  if (!value) return;
+  const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const { ascent, height } = fontMetrics(font);
+  const text = make("text", {
+    x: at.x + parseFloat(cs.paddingLeft) + parseFloat(cs.borderLeftWidth),
+    y: round(at.y + (at.height - height) / 2 + ascent), ...textStyle(cs),
+  });
+  text.textContent = value;
+  parent.append(text);
+}
+
+// --- pictures ----------------------------------------------------------------------------------
+
+function drawImage(href, at, cs, parent) {
+  const image = make("image", { ...at, preserveAspectRatio: "none" });
+  image.setAttribute("href", href);
+  image.setAttributeNS(XLINK_NS, "xlink:href", href);
+  // the legacy name of "pixelated", which more programs read
+  if (cs.imageRendering === "pixelated") image.setAttribute("image-rendering", "optimizeSpeed");
+  parent.append(image);
+}
+
+// The page's own SVG drawing, its styles written onto each element, placed where it was laid out.
+function copySvg(svg, at) {
+  const copy = svg.cloneNode(true);
+  const sources = [svg, ...svg.querySelectorAll("*")];
+  [copy, ...copy.querySelectorAll("*")].forEach((node, i) => {
+    const cs = getComputedStyle(sources[i]);
+    for (const prop of SVG_PROPS) {
+      const value = cs.getPropertyValue(prop);
+      if (value && value !== "normal" && value !== "auto") node.setAttribute(prop, value);
+    }
+    node.removeAttribute("class");
+    node.removeAttribute("style");
+    if (cs.display === "none") node.setAttribute("display", "none");
+  });
+  for (const [key, value] of Object.entries(at)) copy.setAttribute(key, value);
+  copy.setAttribute("overflow", "visible");
+  return copy;
+}
+
+// --- the walk ----------------------------------------------------------------------------------
+
+function clipTo(at, figure, parent) {
+  const id = `c${figure.ids++}`;
+  const clip = make("clipPath", { id });
+  clip.append(make("rect", at));
+  figure.defs.append(clip);
+  const group = make("g", { "clip-path": `url(#${id})` });
+  parent.append(group);
+  return group;
+}
+
+function drawElement(el, figure, parent) {
+  if (el.matches(SKIP)) return;
+  const cs = getComputedStyle(el);
+  if (cs.display === "none" || cs.clipPath !== "none") return; // clipped away: for screen readers
+  const box = el.getBoundingClientRect();
+  const at = place(box, figure.origin);
+  let group = parent;
+  if (Number(cs.opacity) < 1) {
+    group = make("g", { opacity: cs.opacity });
+    parent.append(group);
+  }
+  if (cs.visibility !== "hidden") drawBox(cs, at, figure, group);
+  if (el instanceof HTMLCanvasElement) return drawImage(el.toDataURL("image/png"), at, cs, group);
+  if (el instanceof HTMLImageElement) return drawImage(el.currentSrc, at, cs, group);
+  if (el instanceof SVGSVGElement) return group.append(copySvg(el, at));
+  if (el instanceof HTMLSelectElement || el instanceof HTMLInputElement) {
+    if (el.type !== "checkbox" && el.type !== "radio" && el.type !== "range") {
+      drawField(el, cs, at, figure, group);
+    }
+    return;
+  }
+  drawPseudo(el, "::before", box, figure, group);
+  const clipped = cs.overflowX !== "visible" || cs.overflowY !== "visible";
+  const inner = clipped ? clipTo(at, figure, group) : group;
+  for (const child of el.childNodes) {
+    if (child.nodeType === Node.TEXT_NODE) drawText(child, cs, figure, inner);
+    else if (child.nodeType === Node.ELEMENT_NODE) drawElement(child, figure, inner);
+  }
+  drawPseudo(el, "::after", box, figure, group);
+}
+
+function wrapLines(text, font, width) {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = font;
+  const lines = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && ctx.measureText(next).width > width) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+// The figure as SVG text. caption: lines of plain text written under the view. The controls
+// are taken out of the layout while the view is measured, and put back before the page paints.
+export function toSvg(el, caption) {
+  const root = document.documentElement;
+  root.classList.add("figure-mode");
+  try {
+    return drawFigure(el, caption);
+  } finally {
+    root.classList.remove("figure-mode");
+  }
+}
+
+function drawFigure(el, caption) {
+  const box = el.getBoundingClientRect();
+  const page = getComputedStyle(document.documentElement);
+  const width = Math.ceil(box.width) + 2 * PADDING;
+  const viewHeight = Math.ceil(box.height);
+  const lines = caption.flatMap((line, i) => {
+    const weight = i === 0 ? "700" : "400";
+    return wrapLines(line, `${weight} ${CAPTION_SIZE}px ${page.fontFamily}`, box.width)
+      .map((text) => ({ text, weight }));
+  });
+  const height = viewHeight + 2 * PADDING + lines.length * CAPTION_LINE + (lines.length ? 8 : 0);
+
+  const svg = make("svg", { width, height, viewBox: `0 0 ${width} ${height}` });
+  svg.setAttributeNS("http://www.w3.org/2000/xmlns/", "xmlns:xlink", XLINK_NS);
+  const defs = make("defs");
+  svg.append(defs, make("rect", { width, height, fill: page.backgroundColor }));
+  const view = make("g", { transform: `translate(${PADDING} ${PADDING})` });
+  svg.append(view);
+  drawElement(el, { origin: box, defs, ids: 0 }, view);
+
+  const captionGroup = make("g", {
+    "font-family": page.fontFamily, "font-size": CAPTION_SIZE, fill: page.color,
+  });
+  lines.forEach(({ text, weight }, i) => {
+    const y = viewHeight + 2 * PADDING + 8 + i * CAPTION_LINE;
+    const line = make("text", { x: PADDING, y, "font-weight": weight });
+    line.textContent = text;
+    captionGroup.append(line);
+  });
+  svg.append(captionGroup);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(svg)}\n`;
+}
+
+// The SVG drawn at twice its size onto a canvas, as PNG bytes.
+export async function toPng(svg) {
+  const img = new Image();
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  await img.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = img.naturalWidth * PNG_SCALE;
+  canvas.height = img.naturalHeight * PNG_SCALE;
+  const ctx = canvas.getContext("2d");
+  ctx.scale(PNG_SCALE, PNG_SCALE);
+  ctx.drawImage(img, 0, 0);
+  return new Promise((resolve, reject) => {
+    canvas.toBlob((blob) => {
+      if (blob) resolve(blob);
+      else reject(new FigureError("The browser could not turn this figure into a PNG."));
+    }, "image/png");
+  });
+}
+
+// --- captions and files ------------------------------------------------------------------------
+
+// The view's title: its own heading, else the nearest heading before it.
+function titleOf(el) {
+  const own = el.querySelector("h3, h4");
+  if (own && el.tagName !== "FIGURE" && !el.classList.contains("row")) {
+    return own.textContent.trim();
+  }
+  for (let node = el; node; node = node.previousElementSibling ?? node.parentElement) {
+    if (/^H[23]$/.test(node.tagName)) return node.textContent.trim();
+  }
+  return el.dataset.view;
+}
+
+const quoted = (text) => `“${text}”`;
+
+// What the figure shows, in words: the title, the sentence or prompt with the head and word
+// chosen, and the model.
+export function captionFor(el, state, info) {
+  const chapter = Number(el.closest(".chapter")?.id.replace("chapter-", ""));
+  const lines = [titleOf(el)];
+  if (el.dataset.view === "roles") {
+    lines.push("Scores measured on the model's own probes, the same for every prompt.");
+  } else if (chapter === 3) {
+    const prompt = document.getElementById("c3-text")?.value || state.prompt;
+    const target = document.querySelector("#chapter-3 .c3-target")?.textContent ?? "";
+    lines.push(`Prompt ${quoted(prompt)}, following the answer ${quoted(target)}.`);
+  } else {
+    const text = chapter === 1 ? state.text : document.getElementById("c2-text")?.value;
+    const parts = [`Sentence ${quoted(text || state.text)}`];
+    if (state.layer !== null && state.head !== null && el.dataset.view !== "heads") {
+      parts.push(`layer ${state.layer}, head ${state.head}`);
+    }
+    const word = chapter === 1
+      ? document.querySelector("#chapter-1 .ch1-chip.is-query [data-slot=text]")
+      : document.querySelector('[data-c2="word"] option:checked');
+    if (word && !["heads", "weights"].includes(el.dataset.view)) {
+      parts.push(`the word ${quoted(word.textContent.trim())} listening`);
+    }
+    lines.push(`${parts.join(", ")}.`);
+  }
+  const twin = chapter === 2 && el.dataset.view === "twins" ? " and its untrained twin" : "";
+  lines.push(`Model: ${info.model.name}${twin}. Computed by cocktail-party.`);
+  return lines;
+}
+
+function fileName(el, state, format) {
+  const bits = [el.dataset.view];
+  if (el.closest("#chapter-3")) bits.push("prompt");
+  else if (state.layer !== null && state.head !== null) bits.push(`L${state.layer}H${state.head}`);
+  return `cocktail-party-${bits.join("-")}.${format}`;
+}
+
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+// The figure of a view as an SVG or PNG blob, once the view is drawn.
+export async function renderFigure(name, format, { store, info }) {
+  if (format !== "svg" && format !== "png") {
+    throw new FigureError(`A figure is saved as "svg" or "png", not "${format}".`);
+  }
+  const el = await whenDrawn(name);
+  const svg = toSvg(el, captionFor(el, store.get(), info));
+  if (format === "svg") return new Blob([svg], { type: "image/svg+xml" });
+  return toPng(svg);
+}
+
+// A pair of buttons just above every view: save it as SVG or as PNG.
+export function initFigures(ctx, onError) {
+  for (const el of document.querySelectorAll("[data-view]")) {
+    const bar = document.createElement("div");
+    bar.className = "figure-save";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Save this view as a figure");
+    for (const format of ["svg", "png"]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `Save ${format.toUpperCase()}`;
+      button.dataset.format = format;
+      button.addEventListener("click", () => {
+        renderFigure(el.dataset.view, format, ctx)
+          .then((blob) => download(blob, fileName(el, ctx.store.get(), format)))
+          .catch(onError);
+      });
+      bar.append(button);
+    }
+    el.before(bar);
+  }
+}
