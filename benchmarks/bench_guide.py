@@ -15,16 +15,9 @@ from urllib.parse import quote
 from common import running_server
 from playwright.sync_api import sync_playwright
 
+from cocktail_party.figures import CHROMIUM_FLAGS
+
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SENTENCE = (
     "When the old lighthouse keeper finally retired, his granddaughter took over the lamp, "
     "and she kept it burning every night until the fishing boats came home."
@@ -79,7 +72,7 @@ def main() -> int:
     parser.add_argument("--clicks", type=int, default=3, help="rounds over every word")
     args = parser.parse_args()
     with running_server() as (base, _), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         measure_view(browser, base + "/")["context"].close()  # warm the server's caches
         view = measure_view(browser, f"{base}/?ch=1&text={quote(SENTENCE)}")
         n_tokens = len(

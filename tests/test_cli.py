@@ -84,3 +84,29 @@ def test_serve_binds_locally_unless_told_and_then_warns(
     assert code == 0
     assert calls[0]["host"] == (host or "127.0.0.1") and calls[0]["port"] == 8000
     assert ("other machines on the network can reach the guide" in err) is warned
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["trace", "a b", "--head", "2"], "--head 2 needs --layer"),
+        (["trace", "a b", "--layer", "30"], "layer 30 is out of range"),
+        (["trace", "a b", "--json", "--svg", "x.svg"], "choose one"),
+        (["trace", "a b", "--svg", "figure.pdf"], "ends in .pdf, but the figure is SVG"),
+        (["lens", "a b", "--png", "/no/such/folder/f.png"], "the folder '/no/such/folder'"),
+        (["figure", "flow", "a b"], "needs --svg PATH or --png PATH"),
+        (["figure", "nope", "a b", "--svg", "x.svg"], "view 'nope' is not one of"),
+        (["figure", "flow", "a b", "--layer", "3", "--svg", "x.svg"], "takes target, step"),
+    ],
+)
+def test_figure_options_refuse_what_cannot_be_drawn(capsys, real_model, argv, says):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert says in err and err.count("\n") == 1
+
+
+def test_a_missing_browser_is_named(monkeypatch, tmp_path, capsys, real_model):
+    monkeypatch.setenv("COCKTAIL_PARTY_CHROMIUM", str(tmp_path / "no-chromium"))
+    code, _, err = run(capsys, "trace", "a b", "--layer", "1", "--png", str(tmp_path / "f.png"))
+    assert code == 2 and "which is not a file" in err
+    assert not (tmp_path / "f.png").exists()

@@ -22,7 +22,8 @@ def frames(html_text: str) -> list[tuple[str, str]]:
 
 
 def data_element(document: str, element_id: str):
-    found = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', document)
+    tag = f'<script type="application/json" id="{element_id}">'
+    found = re.search(rf"{re.escape(tag)}(.*?)</script>", document)
     assert found, f"no #{element_id} in the page"
     return json.loads(found[1])
 

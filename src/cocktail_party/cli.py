@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import analysis
+from . import analysis, examples
+from .analysis.common import check_index
 from .errors import CocktailPartyError, InputError
 from .model import Model, load_model
 from .server.views import DIGITS
@@ -35,7 +36,29 @@ def heatmap(tokens: list[str], pattern: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def figure_of(model: Model, args, view: str, text: str, **choices) -> str | None:
+    """With --svg or --png: the view saved as that figure, and a line that says where."""
+    path = args.svg or args.png
+    if path is None:
+        return None
+    from . import notebook
+    from .figures import checked_target
+
+    path, format = checked_target(path, "svg" if args.svg else "png")  # before the model runs
+    page = notebook.view(view, text, model=model, **choices)
+    saved = page.save(path, format)
+    return f"saved the {view} view ({page.title}) to {saved}"
+
+
 def cmd_trace(model: Model, args) -> str:
+    if args.head is not None and args.layer is None:
+        raise InputError(f"--head {args.head} needs --layer: the head of which layer?")
+    if args.json and (args.svg or args.png):
+        raise InputError("--json prints the patterns; --svg and --png draw one: choose one")
+    view = "heads" if args.layer is None else "sentence"
+    choices = {"layer": args.layer, "head": args.head}
+    if (saved := figure_of(model, args, view, args.text, **choices)) is not None:
+        return saved
     trace = model.trace(args.text, names=["blocks.*.attn.pattern", "logits"])
     if args.json:
         return json.dumps(
@@ -52,7 +75,8 @@ def cmd_trace(model: Model, args) -> str:
     if args.layer is None:
         pattern, where = trace.attention.mean(axis=(0, 1)), "averaged over every layer and head"
     else:
-        head = args.head or 0
+        check_index("layer", args.layer, model.config.n_layers)
+        head = check_index("head", args.head or 0, model.config.n_heads)
         pattern, where = trace.attention[args.layer, head], f"layer {args.layer}, head {head}"
     out = [f"{model.name}: {trace.n} tokens; whom each token attends to ({where})", ""]
     out.append(heatmap(trace.token_texts, pattern))
@@ -72,6 +96,10 @@ def cmd_predict(model: Model, args) -> str:
 
 
 def cmd_lens(model: Model, args) -> str:
+    # the figure shows the last step, where the answer has risen
+    saved = figure_of(model, args, "flow", args.text, target=args.target, step=-1)
+    if saved is not None:
+        return saved
     names = ["embed", "blocks.*.resid_mid", "blocks.*.resid_post", "logits"]
     lens = analysis.logit_lens(model, model.trace(args.text, names=names), k=3, target=args.target)
     if args.json:
@@ -86,6 +114,9 @@ def cmd_lens(model: Model, args) -> str:
 
 
 def cmd_heads(model: Model, args) -> str:
+    prompt = examples.FACT_PROMPTS[0]["text"]  # the view sits in chapter 3, beside a prompt
+    if (saved := figure_of(model, args, "roles", prompt)) is not None:
+        return saved
     roles = analysis.head_roles(model)
     if args.json:
         return json.dumps(roles)
@@ -98,6 +129,17 @@ def cmd_heads(model: Model, args) -> str:
         )
         out += [f"{role}: {definition}", f"  strongest: {top}", ""]
     return "\n".join(out)
+
+
+def cmd_figure(model: Model, args) -> str:
+    if not (args.svg or args.png):
+        raise InputError("figure needs --svg PATH or --png PATH: where to write it")
+    choices = {k: getattr(args, k) for k in ("layer", "head", "word", "target", "step")}
+    given = {k: v for k, v in choices.items() if v is not None}
+    word = given.get("word")
+    if word is not None and word.lstrip("-").isdigit():
+        given["word"] = int(word)  # a token index; any other word is the word's text
+    return figure_of(model, args, args.view, args.text, **given)
 
 
 def cmd_serve(model: Model, args) -> str:
@@ -147,6 +189,12 @@ def cmd_export(model: Model, args) -> str:
     )
 
 
+def figure_options(parser: argparse.ArgumentParser, what: str) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--svg", metavar="PATH", help=f"save {what} as an SVG figure")
+    group.add_argument("--png", metavar="PATH", help=f"save {what} as a PNG figure")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cocktail-party", description=__doc__)
     parser.add_argument(
@@ -165,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help=f"every attention pattern as JSON ({TRACE_SCHEMA})"
     )
+    figure_options(p, "with --layer: the sentence view of that head; else all heads at once")
     p.set_defaults(run=cmd_trace)
 
     p = sub.add_parser("predict", help="the likeliest next tokens")
@@ -177,11 +226,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.add_argument("--target", help="follow this token (default: the final top guess)")
     p.add_argument("--json", action="store_true")
+    figure_options(p, "the layer flow of chapter 3")
     p.set_defaults(run=cmd_lens)
 
     p = sub.add_parser("heads", help="measured roles of every head")
     p.add_argument("--json", action="store_true")
+    figure_options(p, "the role grids of chapter 3")
     p.set_defaults(run=cmd_heads)
+
+    p = sub.add_parser("figure", help="any view of the guide as an SVG or PNG figure")
+    p.add_argument(
+        "view", help="sentence, inside, sink, heads, weights, recipe, twins, flow, shares, ..."
+    )
+    p.add_argument("text", help="the sentence (chapters 1 and 2) or the prompt (chapter 3)")
+    p.add_argument("--layer", type=int, help="chapters 1 and 2: the layer")
+    p.add_argument("--head", type=int, help="chapters 1 and 2: the head")
+    p.add_argument("--word", help="chapters 1 and 2: the listening word (its text or index)")
+    p.add_argument("--target", help="chapter 3: the answer to follow, one token")
+    p.add_argument("--step", type=int, help="the layer flow: the step shown (-1: the last)")
+    figure_options(p, "the view named")
+    p.set_defaults(run=cmd_figure)
 
     p = sub.add_parser("serve", help="start the guide in the browser")
     p.add_argument("--host", default="127.0.0.1")
@@ -203,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # a figure's in-process requests
     try:
         model = load_model(
             args.model,

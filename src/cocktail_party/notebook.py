@@ -36,7 +36,7 @@ VIEW_ID = "cocktail-party-view"  # js/app.js reads the view's name and state her
 ANSWERS_ID = "cocktail-party-answers"  # js/api.js answers requests from here
 HEIGHT_MESSAGE = "cocktail-party-height"  # what js/app.js posts to the notebook as it resizes
 HEIGHTS = range(100, 10_001)  # frame heights accepted, in pixels
-CHAPTER3_PARAMS = ("target",)
+CHAPTER3_PARAMS = ("target", "step")
 SENTENCE_PARAMS = ("layer", "head", "word")
 
 # a relative module specifier in an import or export-from: from "./x.js", import "./x.js"
@@ -93,7 +93,9 @@ VIEWS = {
     "twins": ViewSpec(
         2, 620, "trained and untrained", 'cocktail_party.view("twins", text, layer=…, head=…)'
     ),
-    "flow": ViewSpec(3, 640, "the layer flow", "cocktail_party.show_flow(prompt, target=…)"),
+    "flow": ViewSpec(
+        3, 640, "the layer flow", "cocktail_party.show_flow(prompt, target=…, step=…)"
+    ),
     "shares": ViewSpec(
         3, 1200, "who wrote the answer", 'cocktail_party.view("shares", prompt, target=…)'
     ),
@@ -112,6 +114,13 @@ class NotebookView:
     title: str
     height: int
     document: str = field(repr=False)  # the whole page: a frame's srcdoc, or a file of its own
+
+    def save(self, path: str | Path, format: str | None = None) -> Path:
+        """Write the view as an SVG or PNG figure with its caption, drawn in a headless
+        Chromium by the guide's own code; the format follows the file name unless given."""
+        from .figures import save_figure
+
+        return save_figure(self.document, self.name, path, format)
 
     def _repr_html_(self) -> str:
         frame_id = f"cocktail-party-{uuid.uuid4().hex[:12]}"  # unique per output
@@ -170,12 +179,14 @@ def show_flow(
     prompt: str,
     *,
     target: str | None = None,
+    step: int | None = None,
     model: Model | None = None,
     height: int | None = None,
 ) -> NotebookView:
     """Chapter 3's layer flow: the answer's rise, step by step. target: the answer to follow as
-    one token (e.g. ' Paris'); default a fact prompt's own answer, else the model's top guess."""
-    return view("flow", prompt, target=target, model=model, height=height)
+    one token (e.g. ' Paris'); default a fact prompt's own answer, else the model's top guess.
+    step: the stage shown first, 0 the embedding to 2 × n_layers (or -1) the last sublayer."""
+    return view("flow", prompt, target=target, step=step, model=model, height=height)
 
 
 def view(
@@ -186,15 +197,17 @@ def view(
     head: int | None = None,
     word: int | str | None = None,
     target: str | None = None,
+    step: int | None = None,
     model: Model | None = None,
     height: int | None = None,
 ) -> NotebookView:
     """Any figure marked data-view in the guide: chapters 1 and 2 on a sentence (layer, head and
-    word choose what is shown), chapter 3 on a prompt (target names the answer)."""
+    word choose what is shown), chapter 3 on a prompt (target names the answer, step the
+    stage of the layer flow)."""
     spec = VIEWS.get(name)
     if spec is None:
         raise UnknownNameError(f"view {name!r} is not one of: {', '.join(VIEWS)}")
-    given = {"layer": layer, "head": head, "word": word, "target": target}
+    given = {"layer": layer, "head": head, "word": word, "target": target, "step": step}
     refuse_unused(name, spec, given)
     height = frame_height(spec.height if height is None else height)
     model = bundled_model() if model is None else checked_model(model)
@@ -204,7 +217,7 @@ def view(
     with TestClient(app_for(model)) as client:
         answers = remembering(client)
         if spec.chapter == 3:
-            plan = prompt_plan(model, spec, text, target)
+            plan = prompt_plan(model, spec, text, target, step)
         else:
             plan = sentence_plan(model, spec, answers, text, layer, head, word)
         held = {key_hash(ask.key): answers(ask) for ask in plan.asks}
@@ -334,7 +347,9 @@ def sentence_plan(
     return Plan(state, asks, missing, subject)
 
 
-def prompt_plan(model: Model, spec: ViewSpec, prompt: str, target: str | None) -> Plan:
+def prompt_plan(
+    model: Model, spec: ViewSpec, prompt: str, target: str | None, step: int | None
+) -> Plan:
     """A prompt view of chapter 3: the lens, the shares and the neurons for one answer, and the
     measured head roles, which the chapter always shows."""
     model.encode(prompt)
@@ -345,6 +360,8 @@ def prompt_plan(model: Model, spec: ViewSpec, prompt: str, target: str | None) -
     fact = next((f for f in examples.FACT_PROMPTS if f["text"] == prompt), None)
     followed = target or (fact["answer"] if fact else None)  # as js/chapter3.js resolves it
     state = {"chapter": 3, "prompt": prompt, "target": target or ""}
+    if step is not None:  # the embedding, then each layer's attention and neurons
+        state["step"] = check_index("step", step, 1 + 2 * model.config.n_layers)
     asks = [INFO, *prompt_asks(prompt, followed), ROLES]
     missing = (
         "This notebook view holds this prompt and its answer only. For another, call "

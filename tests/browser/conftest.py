@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cocktail_party.figures import CHROMIUM_FLAGS
+
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(os.environ.get("COCKTAIL_PARTY_ARTIFACTS", "test-artifacts"))
 
 

@@ -122,6 +122,15 @@ def test_chapter3_flow_reaches_the_answer(spage, site):
     assert_clean(spage)
 
 
+def test_the_copy_saves_figures_with_no_server(spage):
+    spage.wait_for_selector(f"{CHIPS}.is-query")
+    with spage.expect_download(timeout=60_000) as download:
+        spage.click('.figure-save[data-for="sentence"] button[data-format="png"]')
+    png = download.value.path().read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert_clean(spage)
+
+
 def test_the_copy_says_its_numbers_were_computed_when_it_was_made(spage):
     assert spage.locator('.tagline[data-when="exported"]').is_visible()
     assert not spage.locator('.tagline[data-when="live"]').is_visible()

@@ -108,3 +108,13 @@ def test_frames_fit_their_views_and_nothing_is_fetched(output_area):
         assert box["height"] == pytest.approx(own, abs=2)
     fetched = [url for url in output_area.requests if not url.startswith(("data:", "about:"))]
     assert fetched == []
+
+
+def test_a_view_saves_its_figure_from_inside_the_notebook(output_area):
+    flow = views(output_area)[2]
+    flow.wait_for_selector("#chapter-3[data-drawn=true]")
+    with output_area.expect_download(timeout=60_000) as download:
+        flow.click('.figure-save[data-for="flow"] button[data-format="svg"]')
+    svg = download.value.path().read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "<foreignObject" not in svg
+    assert "The capital of France is" in svg and download.value.suggested_filename.endswith(".svg")

@@ -121,7 +121,8 @@ function drawBorders(cs, at, radius, parent) {
   const drawn = sides.filter((s) => s.shown && s.width > 0 && isPainted(s.colour));
   if (!drawn.length) return;
   const [top, right, bottom, left] = sides.map((s) => s.width);
-  const same = drawn.length === 4 && drawn.every((s) => s.width === top && s.colour === drawn[0].colour);
+  const alike = (s) => s.width === top && s.colour === drawn[0].colour;
+  const same = drawn.length === 4 && drawn.every(alike);
   if (same) {
     const inset = top / 2;
     parent.append(make("rect", {
@@ -152,7 +153,8 @@ function drawTriangle(side, at, parent) {
     Left: [[x, y], [x, y + h], [x + w, y + h / 2]],
     Right: [[x + w, y], [x + w, y + h], [x, y + h / 2]],
   }[side.side];
-  parent.append(make("polygon", { points: corners.map((p) => p.join(",")).join(" "), fill: side.colour }));
+  const points = corners.map((p) => p.join(",")).join(" ");
+  parent.append(make("polygon", { points, fill: side.colour }));
 }
 
 function drawOutline(cs, at, parent) {
@@ -166,7 +168,8 @@ function drawOutline(cs, at, parent) {
 }
 
 function drawBox(cs, at, figure, parent) {
-  const radius = parseFloat(cs.borderTopLeftRadius) || 0;
+  // a pill's huge radius is cut to half its shorter side, as CSS does
+  const radius = Math.min(parseFloat(cs.borderTopLeftRadius) || 0, at.width / 2, at.height / 2);
   if (cs.boxShadow !== "none") drawShadow(cs, at, radius, parent);
   const gradient = cs.backgroundImage !== "none" ? gradientFill(cs.backgroundImage, figure) : null;
   const fill = gradient ?? (isPainted(cs.backgroundColor) ? cs.backgroundColor : null);
@@ -550,6 +553,7 @@ export function initFigures(ctx, onError) {
   for (const el of document.querySelectorAll("[data-view]")) {
     const bar = document.createElement("div");
     bar.className = "figure-save";
+    bar.dataset.for = el.dataset.view;
     bar.setAttribute("role", "group");
     bar.setAttribute("aria-label", "Save this view as a figure");
     for (const format of ["svg", "png"]) {
