@@ -1,5 +1,5 @@
-"""What the guide costs in the browser: bytes over the wire for a full view, and the time from a
-click on a word to the redrawn, laid-out page.
+"""What the guide costs in the browser: bytes over the wire for a full view, the time from a
+click on a word to the redrawn, laid-out page, and the time and size of each view's figure.
 
     python benchmarks/bench_guide.py [--clicks 60]
 
@@ -41,6 +41,33 @@ CLICK_ALL = """async ([selector, rounds]) => {
 }"""
 
 
+# Each view as a figure, several times: building the SVG from the page, then drawing the PNG.
+FIGURES = """async ([names, rounds]) => {
+  const figure = await import("/js/figure.js");  // the page's own module instance
+  const out = {};
+  for (const name of names) {
+    const el = await figure.whenDrawn(name);
+    const svgMs = [], pngMs = [];
+    let svg, png;
+    for (let r = 0; r < rounds; r++) {
+      let start = performance.now();
+      svg = figure.toSvg(el, ["a caption line"]);
+      svgMs.push(performance.now() - start);
+      start = performance.now();
+      png = await figure.toPng(svg);
+      pngMs.push(performance.now() - start);
+    }
+    out[name] = { svgMs, pngMs, svgBytes: new Blob([svg]).size, pngBytes: png.size };
+  }
+  return out;
+}"""
+VIEWS = {
+    1: ["sentence", "inside", "sink", "heads"],
+    2: ["weights", "recipe", "twins"],
+    3: ["flow", "shares", "neurons", "roles"],
+}
+
+
 def measure_view(browser, url: str) -> dict:
     """Open one view in a fresh context; count the bytes every response put on the wire."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -70,6 +97,7 @@ def measure_view(browser, url: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=3, help="rounds over every word")
+    parser.add_argument("--figures", type=int, default=5, help="rounds over every figure")
     args = parser.parse_args()
     with running_server() as (base, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -81,9 +109,12 @@ def main() -> int:
             .json()["tokens"]
         )
         times = view["page"].evaluate(CLICK_ALL, [CHIPS, args.clicks])
+        figures = view["page"].evaluate(FIGURES, [VIEWS[1], args.figures])
         view["context"].close()
         others = {ch: measure_view(browser, f"{base}/?ch={ch}") for ch in (2, 3)}
-        for v in others.values():
+        for ch, v in others.items():
+            v["page"].wait_for_selector(f"#chapter-{ch}[data-drawn=true]", timeout=60_000)
+            figures.update(v["page"].evaluate(FIGURES, [VIEWS[ch], args.figures]))
             v["context"].close()
         browser.close()
 
@@ -107,6 +138,12 @@ def main() -> int:
         f"(redraw + style + layout; target <= 16 ms): {'met' if med <= 16 else 'NOT MET'}"
     )
     print(f"  the guide's own 'cp:redraw' measure: median {statistics.median(redraw):.1f} ms")
+    print(f"figures, median of {args.figures} (chapter 1 on the {n_tokens}-token sentence):")
+    for name, f in figures.items():
+        print(
+            f"  {name:<9} SVG {statistics.median(f['svgMs']):6.1f} ms {kb(f['svgBytes']):>9}"
+            f"   PNG {statistics.median(f['pngMs']):6.1f} ms {kb(f['pngBytes']):>9}"
+        )
     return 0
 
 

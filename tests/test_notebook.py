@@ -87,6 +87,15 @@ def test_a_curated_example_opens_on_its_own_view(real_model):
     assert (state["layer"], state["head"], state["word"], state["source"]) == expected
 
 
+def test_a_twin_is_named_as_one_and_chapter2_wants_the_trained_model(twin):
+    view = notebook.show("The cat sat on the mat.", layer=2, head=0, model=twin)
+    held = data_element(view.document, notebook.ANSWERS_ID)["answers"]
+    info = held[key_hash(Ask("GET", "/api/info", {}).key)]
+    assert info["model"]["name"].endswith("(untrained twin)")
+    with pytest.raises(InputError, match="give it the trained model"):
+        notebook.view("twins", "The cat sat on the mat.", model=twin)
+
+
 def test_a_chapter3_view_follows_the_answer_it_is_given(real_model):
     view = notebook.show_flow("The capital of France is", target=" Rome", model=real_model)
     held = data_element(view.document, notebook.ANSWERS_ID)["answers"]

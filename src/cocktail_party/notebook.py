@@ -211,6 +211,11 @@ def view(
     refuse_unused(name, spec, given)
     height = frame_height(spec.height if height is None else height)
     model = bundled_model() if model is None else checked_model(model)
+    if spec.chapter == 2 and not model.trained:
+        raise InputError(
+            f"the {name} view sets the trained model beside its untrained twin; give it the "
+            f"trained model, not {model.name}"
+        )
 
     from fastapi.testclient import TestClient
 

@@ -151,7 +151,7 @@ def create_app(model: Model, models: Models | None = None) -> FastAPI:
 
         m = models.trained
         return {
-            "model": {"name": m.config.name, "config": m.config.to_dict()},
+            "model": {"name": m.name, "config": m.config.to_dict()},  # names a twin as one
             "models": ["trained", "untrained"],
             "limits": {"max_tokens": m.max_tokens, "max_chars": schemas.MAX_TEXT_CHARS},
             "examples": examples.EXAMPLES,

@@ -5,7 +5,7 @@ import { createStore, readUrl } from "./state.js";
 import { initChapter1 } from "./chapter1.js";
 import { initChapter2 } from "./chapter2.js";
 import { initChapter3 } from "./chapter3.js";
-import { initFigures } from "./figure.js";
+import { initFigures } from "./save-figure.js";
 
 function showChapter(n) {
   for (const tab of document.querySelectorAll("[role=tab]")) {

@@ -63,9 +63,37 @@ export function whenDrawn(name, timeout = 60000) {
   });
 }
 
+const PAINTS = { fill: "fill-opacity", stroke: "stroke-opacity", "stop-color": "stop-opacity" };
+const colours = new Map();
+
+// Any CSS colour as its sRGB bytes, read back from a canvas: the page may compute colours in
+// forms (color(srgb …), color-mix) that other programs' SVG readers do not know.
+function rgba(colour) {
+  if (!colours.has(colour)) {
+    const ctx = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+    ctx.fillStyle = colour;
+    ctx.fillRect(0, 0, 1, 1);
+    colours.set(colour, [...ctx.getImageData(0, 0, 1, 1).data]);
+  }
+  return colours.get(colour);
+}
+
+const isPainted = (colour) => Boolean(colour) && rgba(colour)[3] > 0;
+
+// A colour attribute as #rrggbb, with its alpha as the matching opacity attribute.
+function setPaint(node, key, value) {
+  if (value === "none" || value.startsWith("url(")) return node.setAttribute(key, value);
+  const [r, g, b, a] = rgba(value);
+  node.setAttribute(key, `#${[r, g, b].map((x) => x.toString(16).padStart(2, "0")).join("")}`);
+  if (a < 255) node.setAttribute(PAINTS[key], String(round(a / 255)));
+}
+
 function make(tag, attrs = {}) {
   const node = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key in PAINTS) setPaint(node, key, String(value));
+    else node.setAttribute(key, String(value));
+  }
   return node;
 }
 
@@ -79,21 +107,43 @@ function place(rect, origin) {
   };
 }
 
-const isPainted = (colour) => colour && colour !== "transparent" && !/,\s*0\)$/.test(colour);
 
 // --- boxes -------------------------------------------------------------------------------------
 
-// A CSS gradient as an SVG one: left to right or top to bottom through its colours; any other
-// kind of gradient is filled with its first colour.
+const COLOUR = /(?:rgba?|color)\([^)]*\)/g;
+
+// Hard-edged stripes (repeating-linear-gradient(135deg, a 0px, a 6px, b 6px, b 8px)) as an SVG
+// pattern: one period of bands, turned to the gradient's angle.
+function stripes(image, figure) {
+  const angle = Number(image.match(/^repeating-linear-gradient\((-?[\d.]+)deg/)?.[1]);
+  const stops = [...image.matchAll(/((?:rgba?|color)\([^)]*\))\s+(-?[\d.]+)px/g)];
+  const period = Number(stops.at(-1)?.[2]);
+  if (Number.isNaN(angle) || !(period > 0)) return null;
+  const id = `p${figure.ids++}`;
+  const pattern = make("pattern", {
+    id, width: period, height: period, patternUnits: "userSpaceOnUse",
+    patternTransform: `rotate(${angle - 90})`, // CSS 90deg runs left to right, a band per x
+  });
+  stops.slice(0, -1).forEach(([, colour, from], i) => {
+    const width = Number(stops[i + 1][2]) - Number(from);
+    if (width > 0) pattern.append(make("rect", { x: from, width, height: period, fill: colour }));
+  });
+  figure.defs.append(pattern);
+  return `url(#${id})`;
+}
+
+// A CSS gradient as an SVG one: left to right or top to bottom through its colours, or stripes;
+// any other kind of gradient is filled with its first colour.
 function gradientFill(image, figure) {
-  const colours = image.match(/rgba?\([^)]*\)/g);
-  if (!colours) return null;
-  if (!/^linear-gradient\((to right|to bottom|rgb)/.test(image)) return colours[0];
+  const stops = image.match(COLOUR);
+  if (!stops) return null;
+  if (image.startsWith("repeating-linear-gradient(")) return stripes(image, figure) ?? stops[0];
+  if (!/^linear-gradient\((to right|to bottom|rgb|color)/.test(image)) return stops[0];
   const id = `g${figure.ids++}`;
   const across = image.startsWith("linear-gradient(to right");
   const gradient = make("linearGradient", { id, x2: across ? 1 : 0, y2: across ? 0 : 1 });
-  colours.forEach((colour, i) => {
-    const offset = colours.length > 1 ? i / (colours.length - 1) : 0;
+  stops.forEach((colour, i) => {
+    const offset = stops.length > 1 ? i / (stops.length - 1) : 0;
     gradient.append(make("stop", { offset, "stop-color": colour }));
   });
   figure.defs.append(gradient);
@@ -102,7 +152,7 @@ function gradientFill(image, figure) {
 
 // Solid shadows (no blur), as the chosen word's underline is drawn.
 function drawShadow(cs, at, radius, parent) {
-  const found = cs.boxShadow.match(/^(rgba?\([^)]*\)) (-?[\d.]+)px (-?[\d.]+)px 0px/);
+  const found = cs.boxShadow.match(/^((?:rgba?|color)\([^)]*\)) (-?[\d.]+)px (-?[\d.]+)px 0px/);
   if (!found) return;
   const [, colour, dx, dy] = found;
   const shadow = { ...at, x: at.x + Number(dx), y: at.y + Number(dy), rx: radius, fill: colour };
@@ -125,11 +175,14 @@ function drawBorders(cs, at, radius, parent) {
   const same = drawn.length === 4 && drawn.every(alike);
   if (same) {
     const inset = top / 2;
-    parent.append(make("rect", {
+    const outline = make("rect", {
       x: at.x + inset, y: at.y + inset, width: Math.max(0, at.width - top),
       height: Math.max(0, at.height - top), rx: Math.max(0, radius - inset), fill: "none",
       stroke: drawn[0].colour, "stroke-width": top,
-    }));
+    });
+    const dash = { dashed: 3 * top, dotted: top }[cs.borderTopStyle];
+    if (dash) outline.setAttribute("stroke-dasharray", `${dash} ${dash}`);
+    parent.append(outline);
     return;
   }
   const inner = at.width - left - right <= 0.5 && at.height - top - bottom <= 0.5;
@@ -289,6 +342,23 @@ function lineRuns(node) {
   return runs;
 }
 
+// A line through or under one run of text, set on the element that holds it.
+function decorate(cs, rect, baseline, ascent, figure, parent) {
+  const kind = cs.textDecorationLine;
+  if (kind === "none") return;
+  const thickness = Math.max(1, parseFloat(cs.fontSize) / 14);
+  const ys = [];
+  if (kind.includes("line-through")) ys.push(baseline - 0.3 * ascent);
+  if (kind.includes("underline")) ys.push(baseline + 2 * thickness);
+  for (const y of ys) {
+    parent.append(make("rect", {
+      x: round(rect.left - figure.origin.left), y: round(y - thickness / 2 - figure.origin.top),
+      width: round(rect.right - rect.left), height: round(thickness),
+      fill: cs.textDecorationColor,
+    }));
+  }
+}
+
 function drawText(node, cs, figure, parent) {
   if (!node.textContent.trim() || cs.visibility === "hidden") return;
   const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
@@ -300,6 +370,7 @@ function drawText(node, cs, figure, parent) {
       ...textStyle(cs),
     });
     text.setAttributeNS(XML_NS, "xml:space", "preserve");
+    decorate(cs, run.rect, baseline, ascent, figure, parent);
     const shown = node.textContent.slice(run.start, run.end);
     const kept = cs.whiteSpace.startsWith("pre") ? shown : shown.replace(/\s+/g, " ");
     text.textContent = cased(kept, cs.textTransform);
@@ -340,7 +411,9 @@ function copySvg(svg, at) {
     const cs = getComputedStyle(sources[i]);
     for (const prop of SVG_PROPS) {
       const value = cs.getPropertyValue(prop);
-      if (value && value !== "normal" && value !== "auto") node.setAttribute(prop, value);
+      if (!value || value === "normal" || value === "auto") continue;
+      if (prop in PAINTS) setPaint(node, prop, value);
+      else node.setAttribute(prop, value);
     }
     node.removeAttribute("class");
     node.removeAttribute("style");
@@ -474,7 +547,7 @@ export async function toPng(svg) {
   });
 }
 
-// --- captions and files ------------------------------------------------------------------------
+// --- captions ------------------------------------------------------------------------------------
 
 // The view's title: its own heading, else the nearest heading before it.
 function titleOf(el) {
@@ -493,81 +566,66 @@ const quoted = (text) => `“${text}”`;
 // What the figure shows, in words: the title, the sentence or prompt with the head and word
 // chosen, and the model.
 export function captionFor(el, state, info) {
-  const chapter = Number(el.closest(".chapter")?.id.replace("chapter-", ""));
+  const chapter = chapterOf(el);
+  const view = el.dataset.view;
   const lines = [titleOf(el)];
-  if (el.dataset.view === "roles") {
+  const at = headOf(chapter, state);
+  if (view === "roles") {
     lines.push("Scores measured on the model's own probes, the same for every prompt.");
   } else if (chapter === 3) {
     const prompt = document.getElementById("c3-text")?.value || state.prompt;
     const target = document.querySelector("#chapter-3 .c3-target")?.textContent ?? "";
     lines.push(`Prompt ${quoted(prompt)}, following the answer ${quoted(target)}.`);
+  } else if (view === "weights") {
+    lines.push(`Layer ${at?.layer}, head ${at?.head}: weights, the same for every sentence.`);
   } else {
     const text = chapter === 1 ? state.text : document.getElementById("c2-text")?.value;
     const parts = [`Sentence ${quoted(text || state.text)}`];
-    if (state.layer !== null && state.head !== null && el.dataset.view !== "heads") {
-      parts.push(`layer ${state.layer}, head ${state.head}`);
-    }
+    if (at && view !== "heads") parts.push(`layer ${at.layer}, head ${at.head}`);
     const word = chapter === 1
       ? document.querySelector("#chapter-1 .ch1-chip.is-query [data-slot=text]")
       : document.querySelector('[data-c2="word"] option:checked');
-    if (word && !["heads", "weights"].includes(el.dataset.view)) {
+    if (word && view !== "heads") {
       parts.push(`the word ${quoted(word.textContent.trim())} listening`);
     }
     lines.push(`${parts.join(", ")}.`);
   }
-  const twin = chapter === 2 && el.dataset.view === "twins" ? " and its untrained twin" : "";
-  lines.push(`Model: ${info.model.name}${twin}. Computed by cocktail-party.`);
+  const name = info.model.name;
+  const model = chapter !== 2 || (view !== "twins" && !state.untrained)
+    ? name
+    : view === "twins" ? `${name} and its untrained twin` : `the untrained twin of ${name}`;
+  lines.push(`Model: ${model}. Computed by cocktail-party.`);
   return lines;
 }
 
+const chapterOf = (el) => Number(el.closest(".chapter")?.id.replace("chapter-", ""));
+
+// The layer and head on show: chapter 2 has pickers of its own.
+function headOf(chapter, state) {
+  if (chapter === 2) {
+    const [layer, head] = ["layer", "head"].map((k) => document.querySelector(`[data-c2="${k}"]`));
+    return layer?.value && head?.value ? { layer: layer.value, head: head.value } : null;
+  }
+  return state.layer !== null && state.head !== null ? state : null;
+}
+
 function fileName(el, state, format) {
+  const chapter = chapterOf(el);
+  const at = headOf(chapter, state);
   const bits = [el.dataset.view];
-  if (el.closest("#chapter-3")) bits.push("prompt");
-  else if (state.layer !== null && state.head !== null) bits.push(`L${state.layer}H${state.head}`);
+  if (chapter === 3) bits.push("prompt");
+  else if (at && el.dataset.view !== "heads") bits.push(`L${at.layer}H${at.head}`);
   return `cocktail-party-${bits.join("-")}.${format}`;
 }
 
-function download(blob, name) {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-}
-
-// The figure of a view as an SVG or PNG blob, once the view is drawn.
+// The figure of a view, once it is drawn: {blob, name}, an SVG or PNG and a file name for it.
 export async function renderFigure(name, format, { store, info }) {
   if (format !== "svg" && format !== "png") {
     throw new FigureError(`A figure is saved as "svg" or "png", not "${format}".`);
   }
   const el = await whenDrawn(name);
-  const svg = toSvg(el, captionFor(el, store.get(), info));
-  if (format === "svg") return new Blob([svg], { type: "image/svg+xml" });
-  return toPng(svg);
-}
-
-// A pair of buttons just above every view: save it as SVG or as PNG.
-export function initFigures(ctx, onError) {
-  for (const el of document.querySelectorAll("[data-view]")) {
-    const bar = document.createElement("div");
-    bar.className = "figure-save";
-    bar.dataset.for = el.dataset.view;
-    bar.setAttribute("role", "group");
-    bar.setAttribute("aria-label", "Save this view as a figure");
-    for (const format of ["svg", "png"]) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = `Save ${format.toUpperCase()}`;
-      button.dataset.format = format;
-      button.addEventListener("click", () => {
-        renderFigure(el.dataset.view, format, ctx)
-          .then((blob) => download(blob, fileName(el, ctx.store.get(), format)))
-          .catch(onError);
-      });
-      bar.append(button);
-    }
-    el.before(bar);
-  }
+  const state = store.get();
+  const svg = toSvg(el, captionFor(el, state, info));
+  const blob = format === "svg" ? new Blob([svg], { type: "image/svg+xml" }) : await toPng(svg);
+  return { blob, name: fileName(el, state, format) };
 }
