@@ -58,6 +58,10 @@ def test_every_view_draws_only_its_own_figure(output_area):
     assert flow.locator("[data-view=flow]").is_visible()
     assert not flow.locator("[data-view=roles]").is_visible()
     assert "Paris" in flow.locator("[data-view=flow]").inner_text()
+    for frame in (sentence, heads, flow):
+        assert frame.locator(".figure-save").count() == 1  # the view's own buttons alone
+        frame.frame_element().scroll_into_view_if_needed()  # a frame out of sight is not drawn
+        output_area.wait_for_timeout(300)
     screenshot(output_area, "notebook")
     assert output_area.errors == []
 

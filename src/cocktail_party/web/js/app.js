@@ -91,7 +91,7 @@ async function main() {
   initChapter1(document.getElementById("chapter-1"), ctx);
   initChapter2(document.getElementById("chapter-2"), ctx);
   initChapter3(document.getElementById("chapter-3"), ctx);
-  initFigures(ctx, showError);
+  initFigures(ctx, showError, embedded?.view ?? null);
   document.body.dataset.ready = "true";
 }
 

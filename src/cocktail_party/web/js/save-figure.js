@@ -11,9 +11,10 @@ function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
-// A pair of buttons just above every view: save it as SVG or as PNG.
-export function initFigures(ctx, onError) {
+// A pair of buttons just above every view (or only the named one): save it as SVG or as PNG.
+export function initFigures(ctx, onError, only = null) {
   for (const el of document.querySelectorAll("[data-view]")) {
+    if (only !== null && el.dataset.view !== only) continue;
     const bar = document.createElement("div");
     bar.className = "figure-save";
     bar.dataset.for = el.dataset.view;
