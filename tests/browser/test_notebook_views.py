@@ -4,7 +4,7 @@ from what its page carries, clicks work, views do not touch each other, nothing 
 import json
 
 import pytest
-from conftest import CHIPS, screenshot, shown_percents, word_weights
+from conftest import ARTIFACTS, CHIPS, shown_percents, word_weights
 
 from cocktail_party import notebook
 from cocktail_party.export import Ask, key_hash
@@ -58,11 +58,13 @@ def test_every_view_draws_only_its_own_figure(output_area):
     assert flow.locator("[data-view=flow]").is_visible()
     assert not flow.locator("[data-view=roles]").is_visible()
     assert "Paris" in flow.locator("[data-view=flow]").inner_text()
-    for frame in (sentence, heads, flow):
+    for i, frame in enumerate((sentence, heads, flow), 1):
         assert frame.locator(".figure-save").count() == 1  # the view's own buttons alone
-        frame.frame_element().scroll_into_view_if_needed()  # a frame out of sight is not drawn
-        output_area.wait_for_timeout(300)
-    screenshot(output_area, "notebook")
+        # one picture a frame, once it has painted: a frame out of sight is not drawn
+        frame.frame_element().scroll_into_view_if_needed()
+        frame.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        frame.frame_element().screenshot(path=ARTIFACTS / f"notebook-{i}.png")
     assert output_area.errors == []
 
 
