@@ -12,7 +12,7 @@ const CAPTION_LINE = 20;
 const CAPTION_SIZE = 14;
 const PNG_SCALE = 2;
 // Left out of a figure: the controls that change the view, and the figure buttons themselves.
-const SKIP = ".controls, .figure-save, template, script, [data-figure-skip]";
+const SKIP = ".controls, .figure-save, template, script";
 // What an SVG drawing's elements get from the page's style sheets, written onto the copy.
 const SVG_PROPS = [
   "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray",
