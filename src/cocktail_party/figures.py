@@ -82,8 +82,8 @@ def draw(document: str, view: str, path: Path, format: str) -> Path:
         except PlaywrightError as e:
             where = executable or "Playwright's own browser"
             raise FigureError(f"{NEEDS}; {where} did not start ({first_line(e)})") from e
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
             page.set_content(document, wait_until="load")
             page.wait_for_selector("body[data-ready]", timeout=120_000)
             if page.get_attribute("body", "data-ready") != "true":

@@ -65,12 +65,15 @@ export function whenDrawn(name, timeout = 60000) {
 
 const PAINTS = { fill: "fill-opacity", stroke: "stroke-opacity", "stop-color": "stop-opacity" };
 const colours = new Map();
+let painter = null;
 
 // Any CSS colour as its sRGB bytes, read back from a canvas: the page may compute colours in
 // forms (color(srgb …), color-mix) that other programs' SVG readers do not know.
 function rgba(colour) {
   if (!colours.has(colour)) {
-    const ctx = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+    painter ??= document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+    const ctx = painter;
+    ctx.clearRect(0, 0, 1, 1);
     ctx.fillStyle = colour;
     ctx.fillRect(0, 0, 1, 1);
     colours.set(colour, [...ctx.getImageData(0, 0, 1, 1).data]);
@@ -242,38 +245,26 @@ function pseudoText(cs, which) {
 
 // An inline ::before or ::after with text (quotation marks, a footnote star), drawn before the
 // element's first line or after its last.
-function drawPseudoText(el, which, cs, figure, parent) {
+function drawPseudoText(el, own, which, cs, figure, parent) {
   const rects = el.getClientRects();
   const words = pseudoText(cs, which);
   if (!rects.length || !words) return;
-  const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-  const { ascent, height } = fontMetrics(font);
   const line = which === "::before" ? rects[0] : rects[rects.length - 1];
-  const ctx = document.createElement("canvas").getContext("2d");
-  ctx.font = font;
-  const own = getComputedStyle(el);
   const edge = (side) => parseFloat(own[`padding${side}`]) + parseFloat(own[`border${side}Width`]);
   const x = which === "::before"
     ? line.left + edge("Left")
-    : line.right - edge("Right") - ctx.measureText(words).width;
-  const text = make("text", {
-    x: round(x - figure.origin.left),
-    y: round(line.top + (line.height - height) / 2 + ascent - figure.origin.top),
-    ...textStyle(cs),
-  });
-  text.setAttributeNS(XML_NS, "xml:space", "preserve");
-  text.textContent = words;
-  parent.append(text);
+    : line.right - edge("Right") - measuring(fontOf(cs)).measureText(words).width;
+  parent.append(textAt(words, cs, x - figure.origin.left,
+    baselineIn(cs, line.top, line.height) - figure.origin.top));
 }
 
 // A ::before or ::after: text is drawn in its line; a positioned one with no text (a rule or a
 // pointer) as its box, where the browser puts it inside the element's padding box.
-function drawPseudo(el, which, box, figure, parent) {
+function drawPseudo(el, own, which, box, figure, parent) {
   const cs = getComputedStyle(el, which);
   if (cs.display === "none" || cs.content === "none" || cs.content === "normal") return;
-  if (cs.content !== '""') return drawPseudoText(el, which, cs, figure, parent);
+  if (cs.content !== '""') return drawPseudoText(el, own, which, cs, figure, parent);
   if (cs.position !== "absolute") return;
-  const own = getComputedStyle(el);
   const matrix = new DOMMatrixReadOnly(cs.transform === "none" ? undefined : cs.transform);
   const px = (...names) => names.reduce((sum, name) => sum + (parseFloat(cs[name]) || 0), 0);
   const content = cs.boxSizing === "content-box"; // the page's border-box rule skips pseudos
@@ -290,18 +281,41 @@ function drawPseudo(el, which, box, figure, parent) {
 
 // --- text --------------------------------------------------------------------------------------
 
+let measurer = null;
 const metrics = new Map();
 
-// Where the baseline sits in a line box of the font: its ascent, and its ascent plus descent.
-function fontMetrics(font) {
+// A canvas context set to the font, for measuring text.
+function measuring(font) {
+  measurer ??= document.createElement("canvas").getContext("2d");
+  measurer.font = font;
+  return measurer;
+}
+
+const fontOf = (cs) => `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+
+// The font's ascent, and its ascent plus descent: the box a line of it fills.
+function fontMetrics(cs) {
+  const font = fontOf(cs);
   if (!metrics.has(font)) {
-    const ctx = document.createElement("canvas").getContext("2d");
-    ctx.font = font;
-    const m = ctx.measureText("Hg");
-    metrics.set(font, { ascent: m.fontBoundingBoxAscent, height: m.fontBoundingBoxAscent +
-      m.fontBoundingBoxDescent });
+    const m = measuring(font).measureText("Hg");
+    const { fontBoundingBoxAscent: ascent, fontBoundingBoxDescent: descent } = m;
+    metrics.set(font, { ascent, height: ascent + descent });
   }
   return metrics.get(font);
+}
+
+// Where the baseline sits when the font's text is centred in a box from top, height tall.
+function baselineIn(cs, top, height) {
+  const font = fontMetrics(cs);
+  return top + (height - font.height) / 2 + font.ascent;
+}
+
+// One line of text in the element's style, at x and the baseline y of the figure.
+function textAt(words, cs, x, y) {
+  const text = make("text", { x: round(x), y: round(y), ...textStyle(cs) });
+  text.setAttributeNS(XML_NS, "xml:space", "preserve");
+  text.textContent = words;
+  return text;
 }
 
 function textStyle(cs) {
@@ -361,20 +375,14 @@ function decorate(cs, rect, baseline, ascent, figure, parent) {
 
 function drawText(node, cs, figure, parent) {
   if (!node.textContent.trim() || cs.visibility === "hidden") return;
-  const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-  const { ascent, height } = fontMetrics(font);
   for (const run of lineRuns(node)) {
-    const baseline = run.rect.top + (run.rect.height - height) / 2 + ascent;
-    const text = make("text", {
-      x: round(run.rect.left - figure.origin.left), y: round(baseline - figure.origin.top),
-      ...textStyle(cs),
-    });
-    text.setAttributeNS(XML_NS, "xml:space", "preserve");
-    decorate(cs, run.rect, baseline, ascent, figure, parent);
+    const baseline = baselineIn(cs, run.rect.top, run.rect.height);
+    decorate(cs, run.rect, baseline, fontMetrics(cs).ascent, figure, parent);
     const shown = node.textContent.slice(run.start, run.end);
     const kept = cs.whiteSpace.startsWith("pre") ? shown : shown.replace(/\s+/g, " ");
-    text.textContent = cased(kept, cs.textTransform);
-    parent.append(text);
+    const words = cased(kept, cs.textTransform);
+    parent.append(textAt(words, cs, run.rect.left - figure.origin.left,
+      baseline - figure.origin.top));
   }
 }
 
@@ -382,14 +390,8 @@ function drawText(node, cs, figure, parent) {
 function drawField(el, cs, at, figure, parent) {
   const value = el instanceof HTMLSelectElement ? el.selectedOptions[0]?.text : el.value;
   if (!value) return;
-  const font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-  const { ascent, height } = fontMetrics(font);
-  const text = make("text", {
-    x: at.x + parseFloat(cs.paddingLeft) + parseFloat(cs.borderLeftWidth),
-    y: round(at.y + (at.height - height) / 2 + ascent), ...textStyle(cs),
-  });
-  text.textContent = value;
-  parent.append(text);
+  const x = at.x + parseFloat(cs.paddingLeft) + parseFloat(cs.borderLeftWidth);
+  parent.append(textAt(value, cs, x, baselineIn(cs, at.y, at.height)));
 }
 
 // --- pictures ----------------------------------------------------------------------------------
@@ -457,19 +459,18 @@ function drawElement(el, figure, parent) {
     }
     return;
   }
-  drawPseudo(el, "::before", box, figure, group);
+  drawPseudo(el, cs, "::before", box, figure, group);
   const clipped = cs.overflowX !== "visible" || cs.overflowY !== "visible";
   const inner = clipped ? clipTo(at, figure, group) : group;
   for (const child of el.childNodes) {
     if (child.nodeType === Node.TEXT_NODE) drawText(child, cs, figure, inner);
     else if (child.nodeType === Node.ELEMENT_NODE) drawElement(child, figure, inner);
   }
-  drawPseudo(el, "::after", box, figure, group);
+  drawPseudo(el, cs, "::after", box, figure, group);
 }
 
 function wrapLines(text, font, width) {
-  const ctx = document.createElement("canvas").getContext("2d");
-  ctx.font = font;
+  const ctx = measuring(font);
   const lines = [];
   let line = "";
   for (const word of text.split(/\s+/)) {
